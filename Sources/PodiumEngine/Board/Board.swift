@@ -1,0 +1,108 @@
+/// One game's leaderboard: every player, ranked globally and within their country.
+///
+/// A board is a pure fold of score events: boards that apply the same events in the
+/// same order hold the same state and encode byte-identical snapshots. Every operation
+/// on one player is O(log n) and a page of k entries O(log n + k).
+///
+/// A board is not thread-safe; its owner serialises access.
+public final class Board {
+    public let configuration: BoardConfiguration
+    let players: PlayerTable
+    let global: RankTree
+    var locals: [CountryCode: RankTree] = [:]
+    /// Increases by one with every change to the board.
+    public internal(set) var version: UInt64 = 0
+    /// The board version at which each partition's top N last changed.
+    var topVersions: [Partition: UInt64] = [:]
+
+    public convenience init(configuration: BoardConfiguration) {
+        self.init(configuration: configuration, nodeWidth: RankTree.defaultWidth)
+    }
+
+    /// - Parameter nodeWidth: slots per tree node; small widths exercise splits and merges in tests.
+    init(configuration: BoardConfiguration, nodeWidth: Int) {
+        self.configuration = configuration
+        self.players = PlayerTable()
+        self.global = RankTree(players: players, maxWidth: nodeWidth)
+    }
+
+    /// Players on the board.
+    public var playerCount: Int { players.count }
+
+    /// Countries that have at least one player, in order.
+    public var countries: [CountryCode] { locals.keys.sorted() }
+
+    /// Players in `partition`.
+    public func count(in partition: Partition) -> Int {
+        tree(for: partition)?.count ?? 0
+    }
+
+    /// The board version at which the top N of `partition` last changed (0: never).
+    public func topVersion(of partition: Partition) -> UInt64 {
+        topVersions[partition] ?? 0
+    }
+
+    func tree(for partition: Partition) -> RankTree? {
+        switch partition {
+        case .global: global
+        case .local(let country): locals[country]
+        }
+    }
+
+    @inline(__always)
+    func key(of slot: Int32) -> RankKey {
+        let index = Int(slot)
+        return RankKey(
+            sortScore: configuration.sortScore(players.scores[index]),
+            achievedAt: players.achievedAt[index],
+            player: slot
+        )
+    }
+
+    /// Inserts the player in `slot` into the global tree and their country's tree;
+    /// returns their 1-based ranks there.
+    @discardableResult
+    func insertIntoTrees(_ slot: Int32) -> Ranks {
+        let key = key(of: slot)
+        let globalRank = global.insert(key) + 1
+        guard let country = players.countries[Int(slot)] else { return Ranks(global: globalRank, local: nil) }
+        return Ranks(global: globalRank, local: localTree(creating: country).insert(key) + 1)
+    }
+
+    /// Removes the player in `slot` from the global tree and their country's tree;
+    /// returns the 1-based ranks they had there.
+    @discardableResult
+    func removeFromTrees(_ slot: Int32) -> Ranks {
+        let key = key(of: slot)
+        let globalRank = global.remove(key)! + 1
+        guard let country = players.countries[Int(slot)], let local = locals[country] else {
+            return Ranks(global: globalRank, local: nil)
+        }
+        let localRank = local.remove(key).map { $0 + 1 }
+        if local.count == 0 { locals[country] = nil }
+        return Ranks(global: globalRank, local: localRank)
+    }
+
+    func localTree(creating country: CountryCode) -> RankTree {
+        if let tree = locals[country] { return tree }
+        let tree = RankTree(players: players, maxWidth: global.maxWidth)
+        locals[country] = tree
+        return tree
+    }
+
+    /// 1-based ranks of the player in `slot`: global, and local if they have a country.
+    func ranks(of slot: Int32) -> Ranks {
+        let key = key(of: slot)
+        let globalRank = global.rank(of: key)! + 1
+        guard let country = players.countries[Int(slot)], let local = locals[country] else {
+            return Ranks(global: globalRank, local: nil)
+        }
+        return Ranks(global: globalRank, local: local.rank(of: key).map { $0 + 1 })
+    }
+}
+
+/// A player's 1-based ranks: global, and within their country if they have one.
+struct Ranks: Equatable {
+    var global: Int
+    var local: Int?
+}
