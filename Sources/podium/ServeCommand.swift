@@ -1,8 +1,57 @@
 import ArgumentParser
+import Foundation
+import Logging
+import PodiumServer
 
-/// `podium serve`: runs the server.
+/// `podium serve`: runs the server. Every option can also come from the environment.
 struct ServeCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "serve", abstract: "Run the Podium server.")
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Run the Podium server (HTTP API, WebSocket hub and web pages on one port)."
+    )
 
-    func run() async throws {}
+    @Option(help: "Address to listen on. Env: PODIUM_HOST. Default 127.0.0.1.")
+    var host: String?
+
+    @Option(help: "Port for HTTP and WebSocket. Env: REALTIME_PORT. Default 4000.")
+    var port: Int?
+
+    @Option(help: "Folder of the database and snapshots. Env: PODIUM_DATA_DIR. Default ./data.")
+    var dataDirectory: String?
+
+    @Option(help: "Games registry file (JSON). Env: PODIUM_GAMES_FILE. Default config/games.json.")
+    var games: String?
+
+    @Option(help: "Shared secret of POST /score (header x-realtime-secret). Env: REALTIME_INGEST_SECRET. Unset: loopback callers only.")
+    var ingestSecret: String?
+
+    @Option(help: "Open WebSocket connections allowed. Env: PODIUM_MAX_CONNECTIONS. Default 19000.")
+    var maxConnections: Int?
+
+    func run() async throws {
+        let environment = ProcessInfo.processInfo.environment
+        var configuration = ServerConfiguration()
+        configuration.host = host ?? environment["PODIUM_HOST"] ?? configuration.host
+        configuration.port = try port ?? Self.integer(environment, "REALTIME_PORT") ?? configuration.port
+        configuration.dataDirectory = dataDirectory ?? environment["PODIUM_DATA_DIR"] ?? configuration.dataDirectory
+        configuration.gamesFile = games ?? environment["PODIUM_GAMES_FILE"] ?? configuration.gamesFile
+        configuration.ingestSecret = ingestSecret ?? environment["REALTIME_INGEST_SECRET"].flatMap { $0.isEmpty ? nil : $0 }
+        configuration.live.maxConnections =
+            try maxConnections ?? Self.integer(environment, "PODIUM_MAX_CONNECTIONS") ?? configuration.live.maxConnections
+        var logger = Logger(label: "podium")
+        logger.logLevel = .info
+        let application: PodiumApplication
+        do {
+            application = try PodiumApplication(configuration: configuration, logger: logger)
+        } catch let error as ConfigurationError {
+            throw ValidationError(error.description)
+        }
+        try await application.run()
+    }
+
+    private static func integer(_ environment: [String: String], _ name: String) throws -> Int? {
+        guard let text = environment[name] else { return nil }
+        guard let value = Int(text) else { throw ValidationError("\(name) must be an integer, not '\(text)'.") }
+        return value
+    }
 }

@@ -4,14 +4,22 @@
 /// Inner nodes count the entries under each child, so a rank is the sum of the counts
 /// to the left of the search path. Nodes hold up to ``maxWidth`` slots (64 by default)
 /// and, except the root, at least a quarter of that; a node that falls under merges with
-/// or borrows from a neighbour.
+/// or borrows from a neighbour. Nodes live in two ``NodeColumns`` pools, one for leaves and
+/// one for inner nodes; every level is linked left to right.
 final class RankTree {
     static let defaultWidth = 64
 
     let maxWidth: Int
     let minWidth: Int
-    private(set) var root: RankNode
     let players: PlayerTable
+    private(set) var leaves: NodeColumns
+    private(set) var inners: NodeColumns
+    /// The root: a leaf when ``height`` is 0, else an inner node.
+    private(set) var root: Int32 = 0
+    /// Levels of inner nodes above the leaves.
+    private(set) var height = 0
+    /// Number of entries in the tree.
+    private(set) var count = 0
 
     /// - Parameter maxWidth: slots per node; tests use small widths to exercise splits and merges.
     init(players: PlayerTable, maxWidth: Int = RankTree.defaultWidth) {
@@ -19,33 +27,54 @@ final class RankTree {
         self.players = players
         self.maxWidth = maxWidth
         self.minWidth = maxWidth / 4
-        self.root = RankNode(leafKeys: [])
+        self.leaves = NodeColumns(stride: maxWidth + 1, hasChildren: false)
+        self.inners = NodeColumns(stride: maxWidth + 1, hasChildren: true)
+        self.root = leaves.allocate()
     }
-
-    /// Number of entries in the tree.
-    var count: Int { root.entryCount }
 
     /// Whether `a` ranks before `b`.
     @inline(__always)
     func precedes(_ a: RankKey, _ b: RankKey) -> Bool {
         if a.sortScore != b.sortScore { return a.sortScore < b.sortScore }
+        return tiePrecedes(a, b)
+    }
+
+    /// Whether `a` ranks before `b`, given equal sort scores.
+    @inline(__always)
+    private func tiePrecedes(_ a: RankKey, _ b: RankKey) -> Bool {
         if a.achievedAt != b.achievedAt { return a.achievedAt < b.achievedAt }
         if a.player == b.player { return false }
         return players.userIdPrecedes(a.player, b.player)
     }
 
-    /// The first index in `keys` whose key does not rank before `key`.
+    /// The first slot index of `node` whose key does not rank before `key`. Reads only the
+    /// score column unless scores tie.
     @inline(__always)
-    func lowerBound(_ keys: [RankKey], _ key: RankKey) -> Int {
-        keys.withUnsafeBufferPointer { keys in
-            var low = 0
-            var high = keys.count
+    private func lowerBound(_ columns: borrowing NodeColumns, _ node: Int32, _ key: RankKey) -> Int {
+        let base = columns.base(node)
+        var low = base
+        var high = base &+ columns.width(node)
+        columns.sortScores.withUnsafeBufferPointer { scores in
             while low < high {
-                let middle = (low + high) >> 1
-                if precedes(keys[middle], key) { low = middle + 1 } else { high = middle }
+                let middle = (low &+ high) >> 1
+                let score = scores[middle]
+                let before = score < key.sortScore || (score == key.sortScore && tiePrecedes(columns.key(at: middle), key))
+                if before { low = middle &+ 1 } else { high = middle }
             }
-            return low
         }
+        return low &- base
+    }
+
+    private func entryCount(_ node: Int32, level: Int) -> Int {
+        level == 0 ? leaves.width(node) : inners.entryCount(node)
+    }
+
+    private func width(_ node: Int32, level: Int) -> Int {
+        level == 0 ? leaves.width(node) : inners.width(node)
+    }
+
+    private func maxKey(_ node: Int32, level: Int) -> RankKey {
+        level == 0 ? leaves.maxKey(node) : inners.maxKey(node)
     }
 
     // MARK: Insertion
@@ -53,61 +82,48 @@ final class RankTree {
     /// Inserts a key that is not in the tree yet; returns its 0-based rank.
     @discardableResult
     func insert(_ key: RankKey) -> Int {
-        let (right, rank) = insert(key, into: root)
+        let (right, rank) = insert(key, into: root, level: height)
+        count += 1
         if let right {
             let left = root
-            root = RankNode(children: [left, right], counts: [left.entryCount, right.entryCount])
+            root = inners.allocate()
+            inners.setWidth(2, of: root)
+            setChild(left, at: inners.base(root), level: height)
+            setChild(right, at: inners.base(root) + 1, level: height)
+            height += 1
         }
         return rank
     }
 
+    /// Fills inner slot `slot` with `child` (at `level`): its largest key and entry count.
+    private func setChild(_ child: Int32, at slot: Int, level: Int) {
+        inners.children[slot] = child
+        inners.counts[slot] = Int32(entryCount(child, level: level))
+        inners.setKey(maxKey(child, level: level), at: slot)
+    }
+
     /// Inserts into the subtree at `node`; returns the new right sibling if `node` split,
     /// and the key's rank within the subtree.
-    private func insert(_ key: RankKey, into node: RankNode) -> (split: RankNode?, rank: Int) {
-        if node.isLeaf {
-            let index = lowerBound(node.keys, key)
-            node.keys.insert(key, at: index)
-            return (node.keys.count > maxWidth ? splitLeaf(node) : nil, index)
+    private func insert(_ key: RankKey, into node: Int32, level: Int) -> (split: Int32?, rank: Int) {
+        if level == 0 {
+            let index = lowerBound(leaves, node, key)
+            leaves.insertSlot(in: node, at: index)
+            leaves.setKey(key, at: leaves.base(node) + index)
+            return (leaves.width(node) > maxWidth ? leaves.split(node) : nil, index)
         }
-        let index = Swift.min(lowerBound(node.keys, key), node.keys.count - 1)
-        let child = node.children[index]
-        node.counts[index] += 1
-        var (split, rank) = insert(key, into: child)
-        rank += countBefore(index, in: node)
-        node.keys[index] = child.maxKey
-        guard let right = split else { return (nil, rank) }
-        let rightCount = right.entryCount
-        node.counts[index] -= rightCount
-        node.children.insert(right, at: index + 1)
-        node.counts.insert(rightCount, at: index + 1)
-        node.keys.insert(right.maxKey, at: index + 1)
-        return (node.children.count > maxWidth ? splitInner(node) : nil, rank)
-    }
-
-    /// Entries under the children of `node` before `index`.
-    @inline(__always)
-    private func countBefore(_ index: Int, in node: RankNode) -> Int {
-        node.counts.withUnsafeBufferPointer { counts in
-            var total = 0
-            for earlier in 0..<index { total &+= counts[earlier] }
-            return total
-        }
-    }
-
-    private func splitLeaf(_ node: RankNode) -> RankNode {
-        let half = node.keys.count / 2
-        let right = RankNode(leafKeys: Array(node.keys[half...]))
-        node.keys.removeSubrange(half...)
-        return right
-    }
-
-    private func splitInner(_ node: RankNode) -> RankNode {
-        let half = node.children.count / 2
-        let right = RankNode(children: Array(node.children[half...]), counts: Array(node.counts[half...]))
-        node.children.removeSubrange(half...)
-        node.counts.removeSubrange(half...)
-        node.keys.removeSubrange(half...)
-        return right
+        let index = Swift.min(lowerBound(inners, node, key), inners.width(node) - 1)
+        let slot = inners.base(node) + index
+        let child = inners.children[slot]
+        inners.counts[slot] += 1
+        let (split, rank) = insert(key, into: child, level: level - 1)
+        let before = inners.countBefore(index, in: node)
+        inners.setKey(maxKey(child, level: level - 1), at: slot)
+        guard let right = split else { return (nil, rank + before) }
+        let rightCount = entryCount(right, level: level - 1)
+        inners.counts[slot] -= Int32(rightCount)
+        inners.insertSlot(in: node, at: index + 1)
+        setChild(right, at: slot + 1, level: level - 1)
+        return (inners.width(node) > maxWidth ? inners.split(node) : nil, rank + before)
     }
 
     // MARK: Removal
@@ -115,107 +131,98 @@ final class RankTree {
     /// Removes `key`; returns the 0-based rank it had, nil if it was not in the tree.
     @discardableResult
     func remove(_ key: RankKey) -> Int? {
-        let rank = remove(key, from: root)
-        if !root.isLeaf && root.children.count == 1 { root = root.children[0] }
+        guard let rank = remove(key, from: root, level: height) else { return nil }
+        count -= 1
+        if height > 0 && inners.width(root) == 1 {
+            let child = inners.children[inners.base(root)]
+            inners.free(root)
+            root = child
+            height -= 1
+        }
         return rank
     }
 
-    private func remove(_ key: RankKey, from node: RankNode) -> Int? {
-        let index = lowerBound(node.keys, key)
-        guard index < node.keys.count else { return nil }
-        if node.isLeaf {
-            guard node.keys[index] == key else { return nil }
-            node.keys.remove(at: index)
+    private func remove(_ key: RankKey, from node: Int32, level: Int) -> Int? {
+        if level == 0 {
+            let index = lowerBound(leaves, node, key)
+            guard index < leaves.width(node), leaves.key(at: leaves.base(node) + index) == key else { return nil }
+            leaves.removeSlot(in: node, at: index)
             return index
         }
-        let child = node.children[index]
-        guard let rank = remove(key, from: child) else { return nil }
-        node.counts[index] -= 1
-        if child.width < minWidth {
-            rebalance(node, around: index)
+        let index = lowerBound(inners, node, key)
+        guard index < inners.width(node) else { return nil }
+        let slot = inners.base(node) + index
+        let child = inners.children[slot]
+        guard let rank = remove(key, from: child, level: level - 1) else { return nil }
+        let before = inners.countBefore(index, in: node)
+        inners.counts[slot] -= 1
+        if width(child, level: level - 1) < minWidth {
+            rebalance(node, around: index, childLevel: level - 1)
         } else {
-            node.keys[index] = child.maxKey
+            inners.setKey(maxKey(child, level: level - 1), at: slot)
         }
-        return rank + countBefore(index, in: node)
+        return rank + before
     }
 
-    /// Merges the under-filled child at `index` with a neighbour, or moves slots over from it.
-    private func rebalance(_ node: RankNode, around index: Int) {
-        let leftIndex = index + 1 < node.children.count ? index : index - 1
-        let left = node.children[leftIndex]
-        let right = node.children[leftIndex + 1]
-        if left.width + right.width <= maxWidth {
-            left.keys += right.keys
-            if !left.isLeaf {
-                left.children += right.children
-                left.counts += right.counts
-            }
-            node.counts[leftIndex] += node.counts[leftIndex + 1]
-            node.children.remove(at: leftIndex + 1)
-            node.counts.remove(at: leftIndex + 1)
-            node.keys.remove(at: leftIndex + 1)
-            node.keys[leftIndex] = left.maxKey
-            return
-        }
-        let target = (left.width + right.width) / 2
-        if left.width > target {
-            let moved = left.width - target
-            right.keys.insert(contentsOf: left.keys[(left.keys.count - moved)...], at: 0)
-            left.keys.removeLast(moved)
-            if !left.isLeaf {
-                right.children.insert(contentsOf: left.children[(left.children.count - moved)...], at: 0)
-                right.counts.insert(contentsOf: left.counts[(left.counts.count - moved)...], at: 0)
-                left.children.removeLast(moved)
-                left.counts.removeLast(moved)
-            }
+    /// Merges the under-filled child at `index` of `node` with a neighbour, or moves slots
+    /// over from it.
+    private func rebalance(_ node: Int32, around index: Int, childLevel: Int) {
+        let base = inners.base(node)
+        let leftSlot = base + (index + 1 < inners.width(node) ? index : index - 1)
+        let left = inners.children[leftSlot]
+        let right = inners.children[leftSlot + 1]
+        let merged =
+            childLevel == 0
+            ? leaves.balance(left, right, maxWidth: maxWidth) : inners.balance(left, right, maxWidth: maxWidth)
+        if merged {
+            inners.counts[leftSlot] += inners.counts[leftSlot + 1]
+            inners.removeSlot(in: node, at: leftSlot + 1 - base)
         } else {
-            let moved = target - left.width
-            left.keys += right.keys[..<moved]
-            right.keys.removeFirst(moved)
-            if !left.isLeaf {
-                left.children += right.children[..<moved]
-                left.counts += right.counts[..<moved]
-                right.children.removeFirst(moved)
-                right.counts.removeFirst(moved)
-            }
+            let pair = inners.counts[leftSlot] + inners.counts[leftSlot + 1]
+            let leftCount = Int32(entryCount(left, level: childLevel))
+            inners.counts[leftSlot] = leftCount
+            inners.counts[leftSlot + 1] = pair - leftCount
+            inners.setKey(maxKey(right, level: childLevel), at: leftSlot + 1)
         }
-        let leftCount = left.entryCount
-        node.counts[leftIndex + 1] = node.counts[leftIndex] + node.counts[leftIndex + 1] - leftCount
-        node.counts[leftIndex] = leftCount
-        node.keys[leftIndex] = left.maxKey
-        node.keys[leftIndex + 1] = right.maxKey
+        inners.setKey(maxKey(left, level: childLevel), at: leftSlot)
     }
 
     // MARK: Order statistics
 
     /// The 0-based rank of `key`, or nil if it is not in the tree.
     func rank(of key: RankKey) -> Int? {
-        unowned(unsafe) var node = root
+        var node = root
         var rank = 0
-        while !node.isLeaf {
-            let index = lowerBound(node.keys, key)
-            guard index < node.keys.count else { return nil }
-            rank += countBefore(index, in: node)
-            node = node.children[index]
+        for _ in 0..<height {
+            let index = lowerBound(inners, node, key)
+            guard index < inners.width(node) else { return nil }
+            rank &+= inners.countBefore(index, in: node)
+            node = inners.children[inners.base(node) &+ index]
         }
-        let index = lowerBound(node.keys, key)
-        guard index < node.keys.count, node.keys[index] == key else { return nil }
-        return rank + index
+        let index = lowerBound(leaves, node, key)
+        guard index < leaves.width(node), leaves.key(at: leaves.base(node) &+ index) == key else { return nil }
+        return rank &+ index
+    }
+
+    /// The leaf holding 0-based rank `rank` (below ``count``) and the rank's index in it.
+    private func leaf(atRank rank: Int) -> (leaf: Int32, index: Int) {
+        var node = root
+        var remaining = rank
+        for _ in 0..<height {
+            var slot = inners.base(node)
+            while remaining >= Int(inners.counts[slot]) {
+                remaining -= Int(inners.counts[slot])
+                slot += 1
+            }
+            node = inners.children[slot]
+        }
+        return (node, remaining)
     }
 
     /// The key at 0-based rank `rank`, which must be below ``count``.
     func key(atRank rank: Int) -> RankKey {
-        unowned(unsafe) var node = root
-        var remaining = rank
-        while !node.isLeaf {
-            var index = 0
-            while remaining >= node.counts[index] {
-                remaining -= node.counts[index]
-                index += 1
-            }
-            node = node.children[index]
-        }
-        return node.keys[remaining]
+        let (leaf, index) = leaf(atRank: rank)
+        return leaves.key(at: leaves.base(leaf) + index)
     }
 
     /// The number of leading keys for which `isBefore` holds. `isBefore` must hold for a
@@ -223,44 +230,33 @@ final class RankTree {
     func partitionPoint(_ isBefore: (RankKey) -> Bool) -> Int {
         var node = root
         var rank = 0
-        while !node.isLeaf {
-            var index = 0
-            while index < node.keys.count - 1 && isBefore(node.keys[index]) {
-                rank += node.counts[index]
-                index += 1
+        for _ in 0..<height {
+            var slot = inners.base(node)
+            let last = slot + inners.width(node) - 1
+            while slot < last && isBefore(inners.key(at: slot)) {
+                rank += Int(inners.counts[slot])
+                slot += 1
             }
-            node = node.children[index]
+            node = inners.children[slot]
         }
         var index = 0
-        while index < node.keys.count && isBefore(node.keys[index]) { index += 1 }
+        while index < leaves.width(node) && isBefore(leaves.key(at: leaves.base(node) + index)) { index += 1 }
         return rank + index
     }
 
     /// Calls `body` with up to `limit` keys in order, starting at 0-based rank `start`.
     func forEach(fromRank start: Int, limit: Int, _ body: (RankKey) -> Void) {
         guard limit > 0, start < count else { return }
+        var (leaf, index) = leaf(atRank: start)
         var remaining = limit
-        visit(root, skipping: start, remaining: &remaining, body)
-    }
-
-    private func visit(_ node: RankNode, skipping skip: Int, remaining: inout Int, _ body: (RankKey) -> Void) {
-        if node.isLeaf {
-            var index = skip
-            while index < node.keys.count && remaining > 0 {
-                body(node.keys[index])
-                index += 1
-                remaining -= 1
-            }
-            return
-        }
-        var skip = skip
-        for index in node.children.indices where remaining > 0 {
-            if skip >= node.counts[index] {
-                skip -= node.counts[index]
-                continue
-            }
-            visit(node.children[index], skipping: skip, remaining: &remaining, body)
-            skip = 0
+        while true {
+            let base = leaves.base(leaf)
+            let end = base + Swift.min(leaves.width(leaf), index + remaining)
+            for slot in (base + index)..<end { body(leaves.key(at: slot)) }
+            remaining -= end - base - index
+            leaf = leaves.successor(of: leaf)
+            guard remaining > 0, leaf >= 0 else { return }
+            index = 0
         }
     }
 
@@ -268,21 +264,31 @@ final class RankTree {
 
     /// Replaces the contents with `keys`, which must be in order and distinct. O(n).
     func load(sorted keys: [RankKey]) {
+        leaves.removeAll()
+        inners.removeAll()
         let fill = maxWidth * 3 / 4
-        var level = Self.chunks(of: keys.count, fill: fill).map { RankNode(leafKeys: Array(keys[$0])) }
-        var counts = level.map(\.entryCount)
-        while level.count > 1 {
-            var parents: [RankNode] = []
-            var parentCounts: [Int] = []
-            for range in Self.chunks(of: level.count, fill: fill) {
-                let childCounts = Array(counts[range])
-                parents.append(RankNode(children: Array(level[range]), counts: childCounts))
-                parentCounts.append(childCounts.reduce(0, +))
-            }
-            level = parents
-            counts = parentCounts
+        var level = Self.chunks(of: keys.count, fill: fill).map { range in
+            let leaf = leaves.allocate()
+            for (offset, key) in keys[range].enumerated() { leaves.setKey(key, at: leaves.base(leaf) + offset) }
+            leaves.setWidth(range.count, of: leaf)
+            return leaf
         }
-        root = level.first ?? RankNode(leafKeys: [])
+        leaves.link(level)
+        height = 0
+        while level.count > 1 {
+            level = Self.chunks(of: level.count, fill: fill).map { range in
+                let parent = inners.allocate()
+                for (offset, child) in level[range].enumerated() {
+                    setChild(child, at: inners.base(parent) + offset, level: height)
+                }
+                inners.setWidth(range.count, of: parent)
+                return parent
+            }
+            inners.link(level)
+            height += 1
+        }
+        root = level.first ?? leaves.allocate()
+        count = keys.count
     }
 
     /// Splits `count` slots into even runs of at most `fill` (three quarters of a node),

@@ -1,0 +1,74 @@
+import Hummingbird
+import NIOCore
+
+/// The one error shape of every Podium response:
+/// `{"error": {"code": "RATE_LIMIT_EXCEEDED", "message": "…", "retryAfter": 12}}`.
+public struct APIError: HTTPResponseError, Sendable, Equatable {
+    public let status: HTTPResponse.Status
+    /// Machine-readable code, such as `VALIDATION_ERROR`.
+    public let code: String
+    public let message: String
+    /// Seconds until a retry may succeed (429 and 503).
+    public let retryAfter: Int?
+
+    public init(_ status: HTTPResponse.Status, code: String, message: String, retryAfter: Int? = nil) {
+        self.status = status
+        self.code = code
+        self.message = message
+        self.retryAfter = retryAfter
+    }
+
+    public func response(from request: Request, context: some RequestContext) throws -> Response {
+        var headers: HTTPFields = [.contentType: "application/json; charset=utf-8"]
+        if let retryAfter { headers[.retryAfter] = String(retryAfter) }
+        return Response(status: status, headers: headers, body: .init(byteBuffer: body))
+    }
+
+    /// The JSON body.
+    var body: ByteBuffer {
+        var json = JSONWriter()
+        json.beginObject()
+        json.key("error")
+        json.beginObject()
+        json.field("code", code)
+        json.field("message", message)
+        if let retryAfter { json.field("retryAfter", Int64(retryAfter)) }
+        json.endObject()
+        json.endObject()
+        return json.buffer
+    }
+}
+
+extension APIError {
+    public static func validation(_ message: String) -> APIError {
+        APIError(.badRequest, code: "VALIDATION_ERROR", message: message)
+    }
+
+    public static func gameNotFound(_ gameId: String) -> APIError {
+        APIError(.notFound, code: "GAME_NOT_FOUND", message: "There is no game '\(gameId)'.")
+    }
+
+    public static func playerNotFound(_ userId: String) -> APIError {
+        APIError(.notFound, code: "PLAYER_NOT_FOUND", message: "Player '\(userId)' has no entry on this board.")
+    }
+
+    public static func unauthorized(_ message: String) -> APIError {
+        APIError(.unauthorized, code: "UNAUTHORIZED", message: message)
+    }
+
+    public static func forbidden(_ message: String) -> APIError {
+        APIError(.forbidden, code: "FORBIDDEN", message: message)
+    }
+
+    public static func payloadTooLarge(limit: Int) -> APIError {
+        APIError(.contentTooLarge, code: "PAYLOAD_TOO_LARGE", message: "The request body is larger than \(limit) bytes.")
+    }
+
+    public static func rateLimited(retryAfter: Int) -> APIError {
+        APIError(.tooManyRequests, code: "RATE_LIMIT_EXCEEDED", message: "Too many requests; retry later.", retryAfter: retryAfter)
+    }
+
+    public static func notFound(_ message: String) -> APIError {
+        APIError(.notFound, code: "NOT_FOUND", message: message)
+    }
+}

@@ -1,0 +1,64 @@
+import Foundation
+import Hummingbird
+import NIOCore
+
+extension Request {
+    /// Decodes a JSON body of at most `limit` bytes, turning every failure into a 400 or
+    /// 413 that names the field at fault.
+    func decodeJSON<Value: Decodable>(as type: Value.Type, limit: Int) async throws -> Value {
+        let buffer: ByteBuffer
+        do {
+            buffer = try await body.collect(upTo: limit)
+        } catch is NIOTooManyBytesError {
+            throw APIError.payloadTooLarge(limit: limit)
+        } catch let error as HTTPError where error.status == .contentTooLarge {
+            throw APIError.payloadTooLarge(limit: limit)
+        }
+        guard buffer.readableBytes > 0 else { throw APIError.validation("The request needs a JSON body.") }
+        do {
+            return try JSONDecoder().decode(Value.self, from: Data(buffer: buffer))
+        } catch let error as DecodingError {
+            throw APIError.validation(Self.describe(error))
+        }
+    }
+
+    private static func describe(_ error: DecodingError) -> String {
+        func path(_ codingPath: [any CodingKey]) -> String {
+            codingPath.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
+        }
+        switch error {
+        case .keyNotFound(let key, let context):
+            let parent = path(context.codingPath)
+            return "Missing field '\(parent.isEmpty ? key.stringValue : parent + "." + key.stringValue)'."
+        case .typeMismatch(let type, let context):
+            return "Field '\(path(context.codingPath))' must be \(describe(type))."
+        case .valueNotFound(let type, let context):
+            return "Field '\(path(context.codingPath))' must be \(describe(type)), not null."
+        case .dataCorrupted(let context):
+            if context.codingPath.isEmpty { return "The body is not valid JSON." }
+            return "Field '\(path(context.codingPath))' is not valid: \(context.debugDescription)"
+        @unknown default:
+            return "The body is not valid."
+        }
+    }
+
+    private static func describe(_ type: Any.Type) -> String {
+        switch type {
+        case is Int64.Type, is Int.Type: "an integer"
+        case is String.Type: "a string"
+        case is Bool.Type: "true or false"
+        default: "of type \(type)"
+        }
+    }
+}
+
+extension HTTPFields {
+    static let jsonContentType: HTTPFields = [.contentType: "application/json; charset=utf-8"]
+}
+
+extension Response {
+    /// A 200 (or other) response with a JSON body written by ``JSONWriter``.
+    static func json(_ buffer: ByteBuffer, status: HTTPResponse.Status = .ok) -> Response {
+        Response(status: status, headers: .jsonContentType, body: .init(byteBuffer: buffer))
+    }
+}

@@ -1,0 +1,88 @@
+import Hummingbird
+import HummingbirdWebSocket
+import Logging
+import NIOCore
+import ServiceLifecycle
+import UnixSignals
+
+/// The whole server: boards, live hub, routes and the services that run them.
+public struct PodiumApplication: Sendable {
+    public let configuration: ServerConfiguration
+    public let leaderboards: LeaderboardService
+    public let hub: LiveHub
+    public let readiness: Readiness
+    let logger: Logger
+
+    /// Loads the games registry and builds the boards.
+    public init(configuration: ServerConfiguration, logger: Logger) throws {
+        self.configuration = configuration
+        self.logger = logger
+        let registry = try GameRegistry.load(from: configuration.gamesFile)
+        leaderboards = LeaderboardService(registry: registry)
+        hub = LiveHub(leaderboards: leaderboards, configuration: configuration.live, logger: logger)
+        readiness = Readiness()
+    }
+
+    /// The router with every route.
+    func makeRouter() -> Router<PodiumRequestContext> {
+        let router = Router(context: PodiumRequestContext.self)
+        router.add(middleware: ErrorMiddleware())
+        HealthController(readiness: readiness).addRoutes(to: router)
+        LeaderboardController(leaderboards: leaderboards).addRoutes(to: router)
+        IngestController(leaderboards: leaderboards, hub: hub, secret: configuration.ingestSecret, maxBodySize: configuration.maxBodySize)
+            .addRoutes(to: router)
+        LiveController(hub: hub, maxMessageSize: configuration.maxFrameSize).addRoutes(to: router)
+        return router
+    }
+
+    /// The Hummingbird application serving HTTP and WebSocket on one port.
+    /// - Parameter onServerRunning: called with the listening channel (tests read the port from it).
+    public func makeApplication(
+        onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
+    ) -> some ApplicationProtocol {
+        let router = makeRouter()
+        return Application(
+            router: router,
+            server: .http1WebSocketUpgrade(
+                webSocketRouter: router,
+                configuration: .init(
+                    maxFrameSize: configuration.maxFrameSize,
+                    autoPing: .enabled(timePeriod: configuration.pingInterval),
+                    closeTimeout: .seconds(2)
+                )
+            ),
+            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "Podium"),
+            onServerRunning: onServerRunning,
+            logger: logger
+        )
+    }
+
+    /// Every service of the server in one group. On graceful shutdown the hub (last)
+    /// stops first and closes every socket with 1001; then the HTTP server finishes the
+    /// requests in flight.
+    public func makeServiceGroup(
+        gracefulShutdownSignals: [UnixSignal] = [.sigterm, .sigint],
+        onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
+    ) -> ServiceGroup {
+        if configuration.ingestSecret == nil {
+            logger.warning("REALTIME_INGEST_SECRET is not set: POST /score accepts callers on this machine only")
+        }
+        let application = makeApplication { channel in
+            logger.info("Podium is listening", metadata: ["address": "\(channel.localAddress?.description ?? "?")"])
+            await onServerRunning(channel)
+        }
+        readiness.markReady()
+        return ServiceGroup(
+            configuration: .init(
+                services: [.init(service: application), .init(service: hub)],
+                gracefulShutdownSignals: gracefulShutdownSignals,
+                logger: logger
+            )
+        )
+    }
+
+    /// Runs until SIGTERM or SIGINT.
+    public func run() async throws {
+        try await makeServiceGroup().run()
+    }
+}

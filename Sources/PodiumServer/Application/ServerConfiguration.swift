@@ -1,0 +1,23 @@
+/// Everything `podium serve` can be told, with safe defaults.
+public struct ServerConfiguration: Sendable {
+    /// Address to listen on; 127.0.0.1 keeps a development server private.
+    public var host = "127.0.0.1"
+    /// Port for HTTP and WebSocket (seed 000's `REALTIME_PORT`, default 4000).
+    public var port = 4000
+    /// Folder of the SQLite file and snapshots.
+    public var dataDirectory = "./data"
+    /// The games registry read at start-up.
+    public var gamesFile = "config/games.json"
+    /// Shared secret of `POST /score` (`REALTIME_INGEST_SECRET`); nil accepts loopback callers only.
+    public var ingestSecret: String?
+    /// Largest request body accepted, in bytes.
+    public var maxBodySize = 64 * 1024
+    /// Largest WebSocket frame and message accepted, in bytes (larger ones close with 1009).
+    public var maxFrameSize = 16 * 1024
+    /// Interval of server pings; a connection that does not answer within it is closed.
+    public var pingInterval = Duration.seconds(10)
+    /// Limits of the live hub.
+    public var live = LiveHub.Configuration()
+
+    public init() {}
+}

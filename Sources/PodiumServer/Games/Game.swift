@@ -1,0 +1,102 @@
+import PodiumEngine
+
+/// One game (a board family) as the registry and the admin API describe it.
+public struct Game: Codable, Sendable, Equatable {
+    /// URL-safe slug: lower-case letters, digits and dashes.
+    public var id: String
+    public var name: String
+    public var sortOrder: SortOrder
+    public var scoreOperator: ScoreOperator
+    /// Largest score a single submission may carry.
+    public var maxScore: Int64?
+    /// Largest score per second of play, checked against the run's server-side duration.
+    public var maxScorePerSecond: Int64?
+    /// Entries pushed live to subscribers of the global and local scopes.
+    public var topN: Int
+    /// Point-earning actions of `incr` games.
+    public var actions: [GameAction]
+
+    public init(
+        id: String, name: String, sortOrder: SortOrder = .desc, scoreOperator: ScoreOperator = .best, maxScore: Int64? = nil,
+        maxScorePerSecond: Int64? = nil, topN: Int = 10, actions: [GameAction] = []
+    ) {
+        self.id = id
+        self.name = name
+        self.sortOrder = sortOrder
+        self.scoreOperator = scoreOperator
+        self.maxScore = maxScore
+        self.maxScorePerSecond = maxScorePerSecond
+        self.topN = topN
+        self.actions = actions
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case id, name, sortOrder, scoreOperator = "operator", maxScore, maxScorePerSecond, topN, actions
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        id = try container.decode(String.self, forKey: .id)
+        name = try container.decode(String.self, forKey: .name)
+        sortOrder = try container.decodeIfPresent(SortOrder.self, forKey: .sortOrder) ?? .desc
+        scoreOperator = try container.decodeIfPresent(ScoreOperator.self, forKey: .scoreOperator) ?? .best
+        maxScore = try container.decodeIfPresent(Int64.self, forKey: .maxScore)
+        maxScorePerSecond = try container.decodeIfPresent(Int64.self, forKey: .maxScorePerSecond)
+        topN = try container.decodeIfPresent(Int.self, forKey: .topN) ?? 10
+        actions = try container.decodeIfPresent([GameAction].self, forKey: .actions) ?? []
+    }
+
+    /// The engine's view of this game.
+    public var boardConfiguration: BoardConfiguration {
+        BoardConfiguration(sortOrder: sortOrder, scoreOperator: scoreOperator, maxScore: maxScore, topN: topN)
+    }
+
+    /// Problems that make this definition unusable, empty when it is valid.
+    public var problems: [String] {
+        var problems: [String] = []
+        if !Self.isValidID(id) { problems.append("id '\(id)' must be 1-64 lower-case letters, digits or dashes") }
+        if name.isEmpty || name.count > 100 { problems.append("name must be 1-100 characters") }
+        if !(1...500).contains(topN) { problems.append("topN must be between 1 and 500") }
+        if let maxScore, maxScore < 0 { problems.append("maxScore must not be negative") }
+        if let maxScorePerSecond, maxScorePerSecond <= 0 { problems.append("maxScorePerSecond must be positive") }
+        if !actions.isEmpty && scoreOperator != .incr { problems.append("actions need the incr operator") }
+        if Set(actions.map(\.id)).count != actions.count { problems.append("action ids must be unique") }
+        for action in actions where !Self.isValidID(action.id) || action.points <= 0 {
+            problems.append("action '\(action.id)' needs a slug id and positive points")
+        }
+        return problems
+    }
+
+    static func isValidID(_ id: String) -> Bool {
+        !id.isEmpty && id.utf8.count <= 64
+            && id.utf8.allSatisfy { (97...122).contains($0) || (48...57).contains($0) || $0 == 45 }
+    }
+}
+
+/// An action of an `incr` game and the points it earns.
+public struct GameAction: Codable, Sendable, Equatable {
+    public var id: String
+    public var name: String?
+    public var points: Int64
+    /// Whether a player may complete it more than once.
+    public var repeatable: Bool
+    /// Whether completing it needs a run token from `POST /api/game-sessions`.
+    public var requiresRun: Bool
+
+    public init(id: String, name: String? = nil, points: Int64, repeatable: Bool = true, requiresRun: Bool = false) {
+        self.id = id
+        self.name = name
+        self.points = points
+        self.repeatable = repeatable
+        self.requiresRun = requiresRun
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        id = try container.decode(String.self, forKey: .id)
+        name = try container.decodeIfPresent(String.self, forKey: .name)
+        points = try container.decode(Int64.self, forKey: .points)
+        repeatable = try container.decodeIfPresent(Bool.self, forKey: .repeatable) ?? true
+        requiresRun = try container.decodeIfPresent(Bool.self, forKey: .requiresRun) ?? false
+    }
+}

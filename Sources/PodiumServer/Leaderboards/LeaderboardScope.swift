@@ -1,0 +1,59 @@
+import PodiumEngine
+
+/// A view of a game's board a client can read or subscribe to.
+public enum LeaderboardScope: String, Sendable, Codable, CaseIterable {
+    /// Every player.
+    case global
+    /// The players of one country.
+    case local
+    /// One player's own entry and global rank.
+    case personal
+}
+
+/// One page or live state of a scope (seed 000's `LeaderboardState`, plus `version`,
+/// `total` and, for pages, `nextCursor`).
+struct LeaderboardView: Sendable {
+    var gameId: String
+    var scope: LeaderboardScope
+    var countryCode: CountryCode?
+    var userId: String?
+    var entries: [RankedEntry]
+    /// When the board last changed (milliseconds since 1970).
+    var updatedAt: Int64
+    /// For global and local: the board version at which this partition's top N last
+    /// changed. For personal: the board version.
+    var version: UInt64
+    var total: Int
+    var nextCursor: String?
+
+    func write(to json: inout JSONWriter) {
+        json.beginObject()
+        json.field("gameId", gameId)
+        json.field("scope", scope.rawValue)
+        if let countryCode { json.field("countryCode", countryCode.description) }
+        if let userId { json.field("userId", userId) }
+        json.key("entries")
+        json.beginArray()
+        for entry in entries { entry.write(to: &json) }
+        json.endArray()
+        json.field("updatedAt", Timestamp.format(updatedAt))
+        json.field("version", Int64(version))
+        json.field("total", Int64(total))
+        if let nextCursor { json.field("nextCursor", nextCursor) }
+        json.endObject()
+    }
+}
+
+extension RankedEntry {
+    /// Seed 000's `LeaderboardEntry`.
+    func write(to json: inout JSONWriter) {
+        json.beginObject()
+        json.field("rank", Int64(rank))
+        json.field("userId", userId)
+        json.field("displayName", displayName)
+        if let countryCode { json.field("countryCode", countryCode.description) }
+        json.field("score", score)
+        json.field("achievedAt", Timestamp.format(achievedAt))
+        json.endObject()
+    }
+}

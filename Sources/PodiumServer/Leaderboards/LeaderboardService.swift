@@ -1,0 +1,108 @@
+import Logging
+import PodiumEngine
+import Synchronization
+
+/// Every game's board: applies score events and answers reads.
+///
+/// Boards live in memory; this service is the only place that touches them, so a store
+/// behind it can replay the log into it and the live hub can read from it.
+public final class LeaderboardService: Sendable {
+    private let boards: Mutex<[String: GameBoard]>
+    private let defaultGameId: Mutex<String?>
+
+    public init(registry: GameRegistry) {
+        let now = Timestamp.now()
+        var boards: [String: GameBoard] = [:]
+        for game in registry.games {
+            boards[game.id] = GameBoard(game: game, board: Board(configuration: game.boardConfiguration), updatedAt: now)
+        }
+        self.boards = Mutex(boards)
+        self.defaultGameId = Mutex(registry.defaultGame ?? registry.games.first?.id)
+    }
+
+    /// Every game, by id.
+    public var games: [Game] {
+        boards.withLock { $0.values.map(\.game) }.sorted { $0.id < $1.id }
+    }
+
+    /// The game `GET /api/leaderboard` serves.
+    public var defaultGame: String? { defaultGameId.withLock { $0 } }
+
+    func gameBoard(_ gameId: String) throws(APIError) -> GameBoard {
+        guard let board = boards.withLock({ $0[gameId] }) else { throw .gameNotFound(gameId) }
+        return board
+    }
+
+    func game(_ gameId: String) throws(APIError) -> Game {
+        try gameBoard(gameId).game
+    }
+
+    /// Applies one accepted score event and returns the change and the player's standing.
+    func apply(_ event: ScoreEvent, to gameId: String, now: Int64 = Timestamp.now()) throws(APIError) -> (BoardChange, PlayerStanding?) {
+        let gameBoard = try gameBoard(gameId)
+        do {
+            return try gameBoard.apply(event, now: now)
+        } catch {
+            throw APIError(error)
+        }
+    }
+
+    /// A page of the global or a local scope.
+    func page(
+        _ gameId: String, scope: LeaderboardScope, country: CountryCode?, limit: Int, cursor: String?
+    ) throws(APIError) -> LeaderboardView {
+        let gameBoard = try gameBoard(gameId)
+        let partition: Partition
+        switch (scope, country) {
+        case (.global, _): partition = .global
+        case (.local, let country?): partition = .local(country)
+        case (.local, nil): throw .validation("The local scope needs a country (ISO 3166-1 alpha-2 code).")
+        case (.personal, _): throw .validation("Read a player's own entry at /api/leaderboards/{gameId}/players/{userId}.")
+        }
+        return try gameBoard.withBoard { (board, updatedAt) throws(APIError) -> LeaderboardView in
+            let page = try Result { () throws(BoardError) in try board.page(partition, limit: limit, after: cursor) }
+                .mapError(APIError.init).get()
+            return LeaderboardView(
+                gameId: gameId, scope: scope, countryCode: country, userId: nil, entries: page.entries, updatedAt: updatedAt,
+                version: board.topVersion(of: partition), total: page.total, nextCursor: page.nextCursor
+            )
+        }
+    }
+
+    /// A player's standing; nil if they have no entry.
+    func standing(_ gameId: String, userId: String) throws(APIError) -> PlayerStanding? {
+        try gameBoard(gameId).withBoard { board, _ in board.standing(of: userId) }
+    }
+
+    /// The player's entry and up to `radius` neighbours on each side.
+    func around(_ gameId: String, userId: String, scope: LeaderboardScope, radius: Int) throws(APIError) -> LeaderboardView {
+        let gameBoard = try gameBoard(gameId)
+        return try gameBoard.withBoard { (board, updatedAt) throws(APIError) -> LeaderboardView in
+            guard let standing = board.standing(of: userId) else { throw .playerNotFound(userId) }
+            var partition = Partition.global
+            if scope == .local {
+                guard let country = standing.entry.countryCode else {
+                    throw .validation("Player '\(userId)' has no country, so has no local board.")
+                }
+                partition = .local(country)
+            }
+            return LeaderboardView(
+                gameId: gameId, scope: scope, countryCode: partition.country, userId: userId,
+                entries: board.around(userId, in: partition, radius: radius) ?? [], updatedAt: updatedAt,
+                version: board.topVersion(of: partition), total: board.count(in: partition), nextCursor: nil
+            )
+        }
+    }
+}
+
+extension APIError {
+    /// The HTTP form of an engine refusal.
+    init(_ error: BoardError) {
+        switch error {
+        case .scoreOutOfRange: self.init(.badRequest, code: "SCORE_OUT_OF_RANGE", message: error.description)
+        case .scoreOverflow: self.init(.badRequest, code: "SCORE_OUT_OF_RANGE", message: error.description)
+        case .invalidCursor: self.init(.badRequest, code: "VALIDATION_ERROR", message: "The cursor is not valid for this board.")
+        case .invalidSnapshot: self.init(.internalServerError, code: "INTERNAL_ERROR", message: error.description)
+        }
+    }
+}

@@ -1,0 +1,125 @@
+import Foundation
+import NIOCore
+import PodiumEngine
+
+extension LiveHub {
+    /// Handles one text message from a client: subscribe, unsubscribe or ping. Replies
+    /// (states, pong, errors) are queued on the connection.
+    func handle(_ text: String, from connection: LiveConnection) {
+        let message: LiveClientMessage
+        do {
+            message = try JSONDecoder().decode(LiveClientMessage.self, from: Data(text.utf8))
+        } catch {
+            connection.send(LiveServerMessage.error(code: "BAD_MESSAGE", message: "Messages must be JSON objects with a \"type\"."))
+            return
+        }
+        switch message.type {
+        case "ping":
+            connection.send(LiveServerMessage.pong)
+        case "subscribe":
+            if let problem = subscribe(connection, to: message) {
+                connection.send(LiveServerMessage.error(code: problem.code, message: problem.message))
+            }
+        case "unsubscribe":
+            guard let gameId = message.gameId else {
+                connection.send(LiveServerMessage.error(code: "VALIDATION_ERROR", message: "unsubscribe needs a gameId."))
+                return
+            }
+            state.withLock { state in
+                Self.unsubscribe(connection.id, from: gameId, in: &state)
+            }
+        default:
+            connection.send(
+                LiveServerMessage.error(code: "UNKNOWN_TYPE", message: "Unknown message type '\(message.type)'; use subscribe, unsubscribe or ping.")
+            )
+        }
+    }
+
+    /// Subscribes `connection` to the scopes of one game (replacing an earlier subscription
+    /// to that game) and queues one state per scope, skipping scopes whose version the
+    /// client already holds. Returns the problem when the request is refused.
+    private func subscribe(_ connection: LiveConnection, to message: LiveClientMessage) -> (code: String, message: String)? {
+        guard let gameId = message.gameId, let scopeNames = message.scopes, !scopeNames.isEmpty else {
+            return ("VALIDATION_ERROR", "subscribe needs a gameId and a non-empty scopes list.")
+        }
+        var scopes: [LeaderboardScope] = []
+        for name in scopeNames {
+            guard let scope = LeaderboardScope(rawValue: name) else {
+                return ("VALIDATION_ERROR", "Unknown scope '\(name)'; use global, local or personal.")
+            }
+            if !scopes.contains(scope) { scopes.append(scope) }
+        }
+        guard let gameBoard = try? leaderboards.gameBoard(gameId) else {
+            return ("GAME_NOT_FOUND", "There is no game '\(gameId)'.")
+        }
+        var country: CountryCode?
+        if scopes.contains(.local) {
+            guard let code = message.countryCode, let parsed = CountryCode.assigned(code) else {
+                return ("VALIDATION_ERROR", "The local scope needs an ISO 3166-1 alpha-2 countryCode.")
+            }
+            country = parsed
+        }
+        var personalUserId: String?
+        if scopes.contains(.personal) {
+            if let signedIn = connection.userId {
+                guard message.userId == nil || message.userId == signedIn else {
+                    return ("FORBIDDEN", "A signed-in connection may only follow its own personal entry.")
+                }
+                personalUserId = signedIn
+            } else {
+                guard let userId = message.userId, !userId.isEmpty, userId.utf8.count <= 128 else {
+                    return ("VALIDATION_ERROR", "The personal scope needs a userId.")
+                }
+                personalUserId = userId
+            }
+        }
+        let since = message.since ?? [:]
+        return state.withLock { state -> (code: String, message: String)? in
+            let existing = state.subscriptions[connection.id, default: [:]]
+            if existing[gameId] == nil && existing.count >= configuration.maxSubscriptionsPerConnection {
+                return ("SUBSCRIPTION_LIMIT", "A connection may follow at most \(configuration.maxSubscriptionsPerConnection) games.")
+            }
+            Self.unsubscribe(connection.id, from: gameId, in: &state)
+            var subscription = Subscription(partitions: [], personalUserId: personalUserId)
+            for scope in scopes {
+                let view: LeaderboardView
+                switch scope {
+                case .global, .local:
+                    let partition: Partition = scope == .global ? .global : .local(country!)
+                    subscription.partitions.append(partition)
+                    state.topSubscribers[TopicKey(gameId: gameId, partition: partition), default: []].insert(connection.id)
+                    view = gameBoard.topView(of: partition)
+                case .personal:
+                    view = gameBoard.personalView(of: personalUserId!)
+                    // An existing topic keeps its last sent entry, so a pending update still
+                    // reaches the player's other connections.
+                    var topic = state.personalSubscribers[gameId, default: [:]][personalUserId!] ?? PersonalTopic(lastSent: view.entries.first)
+                    topic.connections.insert(connection.id)
+                    state.personalSubscribers[gameId, default: [:]][personalUserId!] = topic
+                }
+                if since[scope.rawValue] != view.version {
+                    connection.send(LiveServerMessage.state(view, isUpdate: false))
+                }
+            }
+            state.subscriptions[connection.id, default: [:]][gameId] = subscription
+            return nil
+        }
+    }
+
+    /// Removes one connection's subscription to one game from every topic.
+    static func unsubscribe(_ connectionId: Int, from gameId: String, in state: inout State) {
+        guard let subscription = state.subscriptions[connectionId]?.removeValue(forKey: gameId) else { return }
+        for partition in subscription.partitions {
+            let key = TopicKey(gameId: gameId, partition: partition)
+            state.topSubscribers[key]?.remove(connectionId)
+            if state.topSubscribers[key]?.isEmpty == true { state.topSubscribers[key] = nil }
+        }
+        if let userId = subscription.personalUserId {
+            state.personalSubscribers[gameId]?[userId]?.connections.remove(connectionId)
+            if state.personalSubscribers[gameId]?[userId]?.connections.isEmpty == true {
+                state.personalSubscribers[gameId]?[userId] = nil
+            }
+            if state.personalSubscribers[gameId]?.isEmpty == true { state.personalSubscribers[gameId] = nil }
+        }
+    }
+}

@@ -1,0 +1,210 @@
+import Logging
+import NIOCore
+import NIOWebSocket
+import PodiumEngine
+import ServiceLifecycle
+import Synchronization
+
+/// The WebSocket hub: connections, their subscriptions, and the coalesced fan-out of
+/// board changes to the subscribers whose view changed.
+///
+/// Lock order: the hub's lock may take a board's lock, never the other way round; score
+/// ingestion releases the board before it calls ``publish(gameId:change:)``.
+public final class LiveHub: Service, Sendable {
+    /// Limits of the hub, with the defaults of seed 004 and this machine.
+    public struct Configuration: Sendable {
+        /// Open connections per instance (a process may hold 20,000 files here).
+        public var maxConnections = 19_000
+        /// Connections per signed-in user; opening one more closes the oldest.
+        public var maxConnectionsPerUser = 2
+        /// Games one connection may subscribe to at once.
+        public var maxSubscriptionsPerConnection = 16
+        /// Client messages per second per connection (a burst of twice as many is allowed).
+        public var messagesPerSecond = 20
+        /// Messages queued for one client before it is dropped as too slow.
+        public var outboxCapacity = 256
+        /// At most one update per (game, partition) in this interval.
+        public var coalescingInterval = Duration.milliseconds(100)
+        /// Kernel send buffer of each live socket, in bytes. Bounded so that a client that
+        /// stops reading backs up into its outbox (and is dropped) instead of holding
+        /// megabytes of kernel memory; Linux would otherwise grow it to 4 MiB.
+        public var socketSendBufferSize = 128 * 1024
+
+        public init() {}
+    }
+
+    let configuration: Configuration
+    let leaderboards: LeaderboardService
+    let logger: Logger
+    let state = Mutex(State())
+    private let flushRequests: AsyncStream<String>
+    private let flushRequestContinuation: AsyncStream<String>.Continuation
+
+    struct TopicKey: Hashable {
+        var gameId: String
+        var partition: Partition
+    }
+
+    /// The personal subscribers of one player on one game, and the entry they last got.
+    struct PersonalTopic {
+        var connections: Set<Int> = []
+        var lastSent: RankedEntry?
+    }
+
+    /// One connection's subscription to one game.
+    struct Subscription {
+        var partitions: [Partition]
+        var personalUserId: String?
+    }
+
+    /// Changes waiting for the end of a game's coalescing interval.
+    struct PendingFlush {
+        var partitions: Set<Partition> = []
+        var personal = false
+    }
+
+    struct State {
+        var nextConnectionId = 1
+        var connections: [Int: LiveConnection] = [:]
+        var subscriptions: [Int: [String: Subscription]] = [:]
+        var topSubscribers: [TopicKey: Set<Int>] = [:]
+        /// gameId → userId → topic.
+        var personalSubscribers: [String: [String: PersonalTopic]] = [:]
+        /// userId → their connections, oldest first.
+        var connectionsByUser: [String: [Int]] = [:]
+        var pending: [String: PendingFlush] = [:]
+        var isShuttingDown = false
+    }
+
+    public init(leaderboards: LeaderboardService, configuration: Configuration = .init(), logger: Logger) {
+        self.leaderboards = leaderboards
+        self.configuration = configuration
+        self.logger = logger
+        (flushRequests, flushRequestContinuation) = AsyncStream.makeStream(of: String.self)
+    }
+
+    /// Open connections.
+    public var connectionCount: Int { state.withLock { $0.connections.count } }
+
+    /// Whether another connection may open.
+    var acceptsConnections: Bool {
+        state.withLock { !$0.isShuttingDown && $0.connections.count < configuration.maxConnections }
+    }
+
+    /// Registers a new connection; nil when the instance is full or shutting down. For a
+    /// signed-in user already at their limit, their oldest connection is closed.
+    func open(userId: String?, channel: any Channel) -> LiveConnection? {
+        let (connection, replaced) = state.withLock { state -> (LiveConnection?, LiveConnection?) in
+            guard !state.isShuttingDown, state.connections.count < configuration.maxConnections else { return (nil, nil) }
+            let connection = LiveConnection(
+                id: state.nextConnectionId, userId: userId, channel: channel, outboxCapacity: configuration.outboxCapacity
+            )
+            state.nextConnectionId += 1
+            state.connections[connection.id] = connection
+            var replaced: LiveConnection?
+            if let userId {
+                var ids = state.connectionsByUser[userId, default: []]
+                if ids.count >= configuration.maxConnectionsPerUser, let oldest = ids.first {
+                    ids.removeFirst()
+                    replaced = state.connections[oldest]
+                }
+                ids.append(connection.id)
+                state.connectionsByUser[userId] = ids
+            }
+            return (connection, replaced)
+        }
+        replaced?.close(.policyViolation, reason: "Replaced by a newer connection of the same user.")
+        guard let connection else { return nil }
+        channel.setOption(ChannelOptions.socketOption(.so_sndbuf), value: SocketOptionValue(configuration.socketSendBufferSize))
+            .whenFailure { [logger] error in logger.debug("cannot bound the socket send buffer", metadata: ["error": "\(error)"]) }
+        connection.send(LiveServerMessage.ready)
+        return connection
+    }
+
+    /// Forgets a closed connection and its subscriptions.
+    func remove(_ connection: LiveConnection) {
+        state.withLock { state in
+            for gameId in state.subscriptions[connection.id, default: [:]].keys {
+                Self.unsubscribe(connection.id, from: gameId, in: &state)
+            }
+            state.subscriptions[connection.id] = nil
+            state.connections[connection.id] = nil
+            if let userId = connection.userId {
+                state.connectionsByUser[userId]?.removeAll { $0 == connection.id }
+                if state.connectionsByUser[userId]?.isEmpty == true { state.connectionsByUser[userId] = nil }
+            }
+        }
+    }
+
+    // MARK: Publishing
+
+    /// Notes a board change; subscribers whose view it changed get one coalesced update
+    /// at the end of the game's interval.
+    func publish(gameId: String, change: BoardChange) {
+        guard change.isEffective else { return }
+        let isFirst = state.withLock { state -> Bool in
+            var pending = state.pending[gameId] ?? PendingFlush()
+            var dirty = false
+            for partition in change.partitions where partition.topChanged {
+                if state.topSubscribers[TopicKey(gameId: gameId, partition: partition.partition)] != nil {
+                    pending.partitions.insert(partition.partition)
+                    dirty = true
+                }
+            }
+            if state.personalSubscribers[gameId] != nil {
+                pending.personal = true
+                dirty = true
+            }
+            guard dirty else { return false }
+            let isFirst = state.pending[gameId] == nil
+            state.pending[gameId] = pending
+            return isFirst
+        }
+        if isFirst { flushRequestContinuation.yield(gameId) }
+    }
+
+    /// Sends the pending updates of one game: each changed partition's top N, encoded once
+    /// for all its subscribers, and each personal subscriber's entry if it moved.
+    func flush(gameId: String) {
+        state.withLock { state in
+            guard let pending = state.pending.removeValue(forKey: gameId),
+                let gameBoard = try? leaderboards.gameBoard(gameId)
+            else { return }
+            for partition in pending.partitions {
+                guard let subscribers = state.topSubscribers[TopicKey(gameId: gameId, partition: partition)] else { continue }
+                let message = LiveServerMessage.state(gameBoard.topView(of: partition), isUpdate: true)
+                for id in subscribers { state.connections[id]?.send(message) }
+            }
+            guard pending.personal, var topics = state.personalSubscribers[gameId] else { return }
+            for (userId, topic) in topics {
+                let view = gameBoard.personalView(of: userId)
+                guard view.entries.first != topic.lastSent else { continue }
+                topics[userId]?.lastSent = view.entries.first
+                let message = LiveServerMessage.state(view, isUpdate: true)
+                for id in topic.connections { state.connections[id]?.send(message) }
+            }
+            state.personalSubscribers[gameId] = topics
+        }
+    }
+
+    // MARK: Service
+
+    /// Runs the coalescing timers until graceful shutdown, then closes every socket with
+    /// 1001 (going away).
+    public func run() async throws {
+        await withDiscardingTaskGroup { group in
+            for await gameId in flushRequests.cancelOnGracefulShutdown() {
+                group.addTask {
+                    try? await Task.sleep(for: self.configuration.coalescingInterval)
+                    self.flush(gameId: gameId)
+                }
+            }
+        }
+        let connections = state.withLock { state in
+            state.isShuttingDown = true
+            return Array(state.connections.values)
+        }
+        logger.info("closing live connections", metadata: ["count": "\(connections.count)"])
+        for connection in connections { connection.close(.goingAway, reason: "The server is shutting down.") }
+    }
+}

@@ -1,0 +1,51 @@
+import Foundation
+import NIOCore
+import PodiumEngine
+
+/// A message from a WebSocket client (seed 000's `WsClientMessage`, plus `since`).
+struct LiveClientMessage: Decodable {
+    var type: String
+    var gameId: String?
+    var scopes: [String]?
+    var countryCode: String?
+    var userId: String?
+    /// Versions the client already holds, by scope, after a reconnect.
+    var since: [String: UInt64]?
+}
+
+/// Encoders of the messages the server sends; each is encoded once and its bytes shared
+/// by every recipient.
+enum LiveServerMessage {
+    static let ready = simple("ready")
+    static let pong = simple("pong")
+
+    /// `{"type":"leaderboard:state"|"leaderboard:update","payload":{…}}`.
+    static func state(_ view: LeaderboardView, isUpdate: Bool) -> ByteBuffer {
+        var json = JSONWriter(capacity: 128 + view.entries.count * 160)
+        json.beginObject()
+        json.field("type", isUpdate ? "leaderboard:update" : "leaderboard:state")
+        json.key("payload")
+        view.write(to: &json)
+        json.endObject()
+        return json.buffer
+    }
+
+    /// `{"type":"error","code":…,"message":…}`; the connection stays open.
+    static func error(code: String, message: String) -> ByteBuffer {
+        var json = JSONWriter()
+        json.beginObject()
+        json.field("type", "error")
+        json.field("code", code)
+        json.field("message", message)
+        json.endObject()
+        return json.buffer
+    }
+
+    private static func simple(_ type: String) -> ByteBuffer {
+        var json = JSONWriter(capacity: 32)
+        json.beginObject()
+        json.field("type", type)
+        json.endObject()
+        return json.buffer
+    }
+}

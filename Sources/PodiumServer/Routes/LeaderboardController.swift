@@ -1,0 +1,171 @@
+import Hummingbird
+import PodiumEngine
+
+/// The read API: games, pages of a scope, one player's standing, around a player, and
+/// seed 004's `GET /api/leaderboard`.
+struct LeaderboardController {
+    let leaderboards: LeaderboardService
+    static let maxLimit = 100
+    static let maxRadius = 50
+
+    func addRoutes(to router: Router<PodiumRequestContext>) {
+        let api = router.group("api")
+        api.get("games", use: listGames)
+        api.get("games/:gameId", use: showGame)
+        api.get("leaderboards/:gameId", use: page)
+        api.get("leaderboards/:gameId/players/:userId", use: player)
+        api.get("leaderboards/:gameId/around/:userId", use: around)
+        api.get("leaderboard", use: defaultLeaderboard)
+    }
+
+    @Sendable func listGames(_ request: Request, context: PodiumRequestContext) throws -> Response {
+        var json = JSONWriter(capacity: 1024)
+        json.beginObject()
+        json.key("games")
+        json.beginArray()
+        for game in leaderboards.games {
+            let leader = try leaderboards.page(game.id, scope: .global, country: nil, limit: 1, cursor: nil)
+            game.write(to: &json, leader: leader.entries.first, players: leader.total)
+        }
+        json.endArray()
+        json.endObject()
+        return .json(json.buffer)
+    }
+
+    @Sendable func showGame(_ request: Request, context: PodiumRequestContext) throws -> Response {
+        let game = try leaderboards.game(try context.parameters.require("gameId"))
+        let leader = try leaderboards.page(game.id, scope: .global, country: nil, limit: 1, cursor: nil)
+        var json = JSONWriter(capacity: 512)
+        game.write(to: &json, leader: leader.entries.first, players: leader.total)
+        return .json(json.buffer)
+    }
+
+    @Sendable func page(_ request: Request, context: PodiumRequestContext) throws -> Response {
+        let gameId = try context.parameters.require("gameId")
+        let query = request.uri.queryParameters
+        let scope = try Self.scope(query["scope"].map(String.init) ?? "global")
+        let country = try query["country"].map { text throws(APIError) -> CountryCode in try Self.country(String(text)) }
+        let limit = try Self.integer(query["limit"].map(String.init), name: "limit", default: 10, range: 1...Self.maxLimit)
+        let view = try leaderboards.page(gameId, scope: scope, country: country, limit: limit, cursor: query["cursor"].map(String.init))
+        return .json(view.encoded)
+    }
+
+    @Sendable func player(_ request: Request, context: PodiumRequestContext) throws -> Response {
+        let gameId = try context.parameters.require("gameId")
+        let userId = try context.parameters.require("userId")
+        guard let standing = try leaderboards.standing(gameId, userId: userId) else { throw APIError.playerNotFound(userId) }
+        var json = JSONWriter(capacity: 512)
+        standing.write(to: &json, gameId: gameId)
+        return .json(json.buffer)
+    }
+
+    @Sendable func around(_ request: Request, context: PodiumRequestContext) throws -> Response {
+        let gameId = try context.parameters.require("gameId")
+        let userId = try context.parameters.require("userId")
+        let query = request.uri.queryParameters
+        let scope = try Self.scope(query["scope"].map(String.init) ?? "global")
+        guard scope != .personal else { throw APIError.validation("Around a player works on the global or local scope.") }
+        let radius = try Self.integer(query["radius"].map(String.init), name: "radius", default: 5, range: 0...Self.maxRadius)
+        return .json(try leaderboards.around(gameId, userId: userId, scope: scope, radius: radius).encoded)
+    }
+
+    /// Seed 004: `{"users": [{userId, username, score, rank}], "updatedAt"}` for the default game's top 10.
+    @Sendable func defaultLeaderboard(_ request: Request, context: PodiumRequestContext) throws -> Response {
+        guard let gameId = leaderboards.defaultGame else { throw APIError.notFound("No games are configured.") }
+        let view = try leaderboards.page(gameId, scope: .global, country: nil, limit: 10, cursor: nil)
+        var json = JSONWriter(capacity: 1024)
+        json.beginObject()
+        json.field("gameId", gameId)
+        json.key("users")
+        json.beginArray()
+        for entry in view.entries {
+            json.beginObject()
+            json.field("userId", entry.userId)
+            json.field("username", entry.displayName)
+            json.field("score", entry.score)
+            json.field("rank", Int64(entry.rank))
+            json.endObject()
+        }
+        json.endArray()
+        json.field("updatedAt", Timestamp.format(view.updatedAt))
+        json.endObject()
+        return .json(json.buffer)
+    }
+
+    static func scope(_ text: String) throws(APIError) -> LeaderboardScope {
+        guard let scope = LeaderboardScope(rawValue: text) else {
+            throw .validation("Unknown scope '\(text)'; use global, local or personal.")
+        }
+        return scope
+    }
+
+    static func country(_ text: String) throws(APIError) -> CountryCode {
+        guard let country = CountryCode.assigned(text) else {
+            throw .validation("'\(text)' is not an ISO 3166-1 alpha-2 country code.")
+        }
+        return country
+    }
+
+    static func integer(_ text: String?, name: String, default value: Int, range: ClosedRange<Int>) throws(APIError) -> Int {
+        guard let text else { return value }
+        guard let number = Int(text), range.contains(number) else {
+            throw .validation("'\(name)' must be an integer from \(range.lowerBound) to \(range.upperBound).")
+        }
+        return number
+    }
+}
+
+extension LeaderboardView {
+    var encoded: ByteBuffer {
+        var json = JSONWriter(capacity: 256 + entries.count * 160)
+        write(to: &json)
+        return json.buffer
+    }
+}
+
+extension Game {
+    /// The game's definition, with its current leader and player count.
+    func write(to json: inout JSONWriter, leader: RankedEntry?, players: Int) {
+        json.beginObject()
+        json.field("id", id)
+        json.field("name", name)
+        json.field("sortOrder", sortOrder.rawValue)
+        json.field("operator", scoreOperator.rawValue)
+        if let maxScore { json.field("maxScore", maxScore) }
+        if let maxScorePerSecond { json.field("maxScorePerSecond", maxScorePerSecond) }
+        json.field("topN", Int64(topN))
+        json.key("actions")
+        json.beginArray()
+        for action in actions {
+            json.beginObject()
+            json.field("id", action.id)
+            if let name = action.name { json.field("name", name) }
+            json.field("points", action.points)
+            json.field("repeatable", action.repeatable)
+            json.field("requiresRun", action.requiresRun)
+            json.endObject()
+        }
+        json.endArray()
+        json.field("players", Int64(players))
+        if let leader {
+            json.key("leader")
+            leader.write(to: &json)
+        }
+        json.endObject()
+    }
+}
+
+extension PlayerStanding {
+    /// `{gameId, entry, globalRank, localRank?, globalTotal, localTotal?}`.
+    func write(to json: inout JSONWriter, gameId: String) {
+        json.beginObject()
+        json.field("gameId", gameId)
+        json.key("entry")
+        entry.write(to: &json)
+        json.field("globalRank", Int64(entry.rank))
+        if let localRank { json.field("localRank", Int64(localRank)) }
+        json.field("globalTotal", Int64(globalTotal))
+        if let localTotal { json.field("localTotal", Int64(localTotal)) }
+        json.endObject()
+    }
+}

@@ -1,0 +1,223 @@
+import Foundation
+import NIOWebSocket
+import Testing
+
+@testable import PodiumServer
+
+@Suite("WebSocket hub over real sockets")
+struct LiveHubTests {
+    static func subscribe(_ game: String = "arcade", scopes: [String], country: String? = nil, user: String? = nil, since: String? = nil) -> String {
+        let scopeList = scopes.map { "\"\($0)\"" }.joined(separator: ",")
+        var fields = [#""type":"subscribe""#, #""gameId":"\#(game)""#, #""scopes":[\#(scopeList)]"#]
+        if let country { fields.append(#""countryCode":"\#(country)""#) }
+        if let user { fields.append(#""userId":"\#(user)""#) }
+        if let since { fields.append(#""since":\#(since)"#) }
+        return "{" + fields.joined(separator: ",") + "}"
+    }
+
+    /// Shortens the coalescing interval so tests run quickly.
+    static func fast(_ configuration: inout ServerConfiguration) {
+        configuration.live.coalescingInterval = .milliseconds(20)
+    }
+
+    @Test func subscribeSendsOneStatePerScope() async throws {
+        try await TestServer.run { server in
+            try await server.ingest(user: "ann", country: "GB", score: 50)
+            let client = try await LiveClient.connect(port: server.port)
+            defer { client.close() }
+            client.send(Self.subscribe(scopes: ["global", "local", "personal"], country: "GB", user: "ann"))
+            let states = try await [client.nextMessage(), client.nextMessage(), client.nextMessage()]
+            #expect(states.allSatisfy { $0[string: "type"] == "leaderboard:state" })
+            let payloads = states.compactMap { $0[object: "payload"] }
+            #expect(payloads.map { $0[string: "scope"] } == ["global", "local", "personal"])
+            #expect(payloads.allSatisfy { $0[array: "entries"]?.first?[string: "userId"] == "ann" })
+            #expect(payloads.allSatisfy { $0[int: "version"] != nil && $0[string: "updatedAt"] != nil })
+            #expect(payloads[1][string: "countryCode"] == "GB")
+        }
+    }
+
+    @Test func updatesReachOnlyTheSubscribersWhoseViewChanged() async throws {
+        try await TestServer.run(configure: Self.fast) { server in
+            try await server.ingest(user: "leader", country: "US", score: 900)
+            let global = try await LiveClient.connect(port: server.port)
+            let britain = try await LiveClient.connect(port: server.port)
+            let states = try await LiveClient.connect(port: server.port)
+            let mine = try await LiveClient.connect(port: server.port)
+            let leaders = try await LiveClient.connect(port: server.port)
+            defer { [global, britain, states, mine, leaders].forEach { $0.close() } }
+            global.send(Self.subscribe(scopes: ["global"]))
+            britain.send(Self.subscribe(scopes: ["local"], country: "GB"))
+            states.send(Self.subscribe(scopes: ["local"], country: "US"))
+            mine.send(Self.subscribe(scopes: ["personal"], user: "ann"))
+            leaders.send(Self.subscribe(scopes: ["personal"], user: "leader"))
+            for client in [global, britain, states, mine, leaders] { _ = try await client.nextMessage() }
+
+            try await server.ingest(user: "ann", country: "GB", score: 100)
+
+            let globalUpdate = try await global.nextMessage()
+            #expect(globalUpdate[string: "type"] == "leaderboard:update")
+            #expect(globalUpdate[object: "payload"]?[array: "entries"]?.compactMap { $0[string: "userId"] } == ["leader", "ann"])
+            let localUpdate = try await britain.nextMessage()
+            #expect(localUpdate[object: "payload"]?[string: "countryCode"] == "GB")
+            let personal = try await mine.nextMessage()
+            #expect(personal[object: "payload"]?[array: "entries"]?.first?[int: "rank"] == 2)
+            #expect(try await states.messages(within: .milliseconds(300)).isEmpty, "another country's board did not change")
+            #expect(try await leaders.messages(within: .milliseconds(100)).isEmpty, "the leader's own entry and rank did not change")
+        }
+    }
+
+    @Test func rankMovesReachTheOvertakenPlayer() async throws {
+        try await TestServer.run(configure: Self.fast) { server in
+            try await server.ingest(user: "bob", score: 100)
+            let bob = try await LiveClient.connect(port: server.port)
+            defer { bob.close() }
+            bob.send(Self.subscribe(scopes: ["personal"], user: "bob"))
+            _ = try await bob.nextMessage()
+            try await server.ingest(user: "eve", score: 200)
+            let update = try await bob.nextMessage()
+            #expect(update[object: "payload"]?[array: "entries"]?.first?[int: "rank"] == 2)
+        }
+    }
+
+    @Test func unsubscribeStopsUpdates() async throws {
+        try await TestServer.run(configure: Self.fast) { server in
+            let client = try await LiveClient.connect(port: server.port)
+            defer { client.close() }
+            client.send(Self.subscribe(scopes: ["global"]))
+            _ = try await client.nextMessage()
+            client.send(#"{"type":"unsubscribe","gameId":"arcade"}"#)
+            client.send(#"{"type":"ping"}"#)
+            #expect(try await client.nextMessage()[string: "type"] == "pong")
+            try await server.ingest(user: "ann", score: 5)
+            #expect(try await client.messages(within: .milliseconds(300)).isEmpty)
+        }
+    }
+
+    @Test func burstsWithinOneIntervalCoalesceIntoOneUpdate() async throws {
+        try await TestServer.run(configure: { $0.live.coalescingInterval = .milliseconds(1500) }) { server in
+            let client = try await LiveClient.connect(port: server.port)
+            defer { client.close() }
+            client.send(Self.subscribe(scopes: ["global"]))
+            _ = try await client.nextMessage()
+            let start = ContinuousClock.now
+            for index in 1...20 { try await server.ingest(user: "p\(index)", score: Int64(index)) }
+            try #require(ContinuousClock.now - start < .milliseconds(1200), "the burst must fit in one interval")
+            let updates = try await client.messages(within: .milliseconds(2500))
+            #expect(updates.count == 1)
+            let entries = updates.first?[object: "payload"]?[array: "entries"] ?? []
+            #expect(entries.compactMap { $0[string: "userId"] } == ["p20", "p19", "p18"], "the update carries the latest state")
+            #expect(updates.first?[object: "payload"]?[int: "total"] == 20)
+        }
+    }
+
+    @Test func resumeSendsOnlyScopesChangedSinceTheClientsVersions() async throws {
+        try await TestServer.run(configure: Self.fast) { server in
+            try await server.ingest(user: "ann", country: "GB", score: 10)
+            try await server.ingest(user: "joe", country: "US", score: 20)
+            let first = try await LiveClient.connect(port: server.port)
+            first.send(Self.subscribe(scopes: ["global", "local"], country: "GB"))
+            let global = try await first.nextMessage()[object: "payload"]?[int: "version"] ?? -1
+            let local = try await first.nextMessage()[object: "payload"]?[int: "version"] ?? -1
+            first.close()
+
+            try await server.ingest(user: "joe", country: "US", score: 30)
+
+            let resumed = try await LiveClient.connect(port: server.port)
+            defer { resumed.close() }
+            resumed.send(Self.subscribe(scopes: ["global", "local"], country: "GB", since: #"{"global":\#(global),"local":\#(local)}"#))
+            let states = try await resumed.messages(within: .milliseconds(400))
+            #expect(states.compactMap { $0[object: "payload"]?[string: "scope"] } == ["global"], "GB's board did not change")
+        }
+    }
+
+    @Test("bad messages get an error and the socket lives", arguments: [
+        ("not json", "BAD_MESSAGE"),
+        (#"{"type":"dance"}"#, "UNKNOWN_TYPE"),
+        (#"{"type":"subscribe"}"#, "VALIDATION_ERROR"),
+        (#"{"type":"subscribe","gameId":"arcade","scopes":["cosmic"]}"#, "VALIDATION_ERROR"),
+        (#"{"type":"subscribe","gameId":"arcade","scopes":["local"]}"#, "VALIDATION_ERROR"),
+        (#"{"type":"subscribe","gameId":"arcade","scopes":["personal"]}"#, "VALIDATION_ERROR"),
+        (#"{"type":"subscribe","gameId":"nope","scopes":["global"]}"#, "GAME_NOT_FOUND"),
+        (#"{"type":"unsubscribe"}"#, "VALIDATION_ERROR"),
+        (#"{"type":42}"#, "BAD_MESSAGE"),
+    ])
+    func badMessages(message: String, code: String) async throws {
+        try await TestServer.run { server in
+            let client = try await LiveClient.connect(port: server.port)
+            defer { client.close() }
+            client.send(message)
+            let error = try await client.nextMessage()
+            #expect(error[string: "type"] == "error")
+            #expect(error[string: "code"] == code)
+            #expect(error[string: "message"] != nil)
+            client.send(#"{"type":"ping"}"#)
+            #expect(try await client.nextMessage()[string: "type"] == "pong")
+        }
+    }
+
+    @Test func oversizedFrameClosesWith1009() async throws {
+        try await TestServer.run { server in
+            let client = try await LiveClient.connect(port: server.port)
+            client.send(String(repeating: "x", count: 20_000))
+            #expect(try await client.closeCode() == .messageTooLarge)
+            client.close()
+            #expect(try await server.request(.get, "/health").status == .ok)
+        }
+    }
+
+    @Test func messageFloodsAreRefused() async throws {
+        try await TestServer.run { server in
+            let client = try await LiveClient.connect(port: server.port)
+            defer { client.close() }
+            for _ in 0..<100 { client.send(#"{"type":"ping"}"#) }
+            let replies = try await client.messages(within: .milliseconds(800))
+            #expect(replies.contains { $0[string: "code"] == "RATE_LIMIT_EXCEEDED" })
+            #expect(replies.filter { $0[string: "type"] == "pong" }.count < 100)
+        }
+    }
+
+    @Test func connectionCapRefusesUpgrades() async throws {
+        try await TestServer.run(configure: { $0.live.maxConnections = 2 }) { server in
+            let first = try await LiveClient.connect(port: server.port)
+            let second = try await LiveClient.connect(port: server.port)
+            defer { [first, second].forEach { $0.close() } }
+            await #expect(throws: (any Error).self) { try await LiveClient.connect(port: server.port) }
+            #expect(server.podium.hub.connectionCount == 2)
+        }
+    }
+
+    @Test func shutdownClosesSocketsWith1001() async throws {
+        var client: LiveClient?
+        try await TestServer.run { server in
+            client = try await LiveClient.connect(port: server.port)
+        }
+        #expect(try await client?.closeCode() == .goingAway)
+    }
+
+    @Test func aClientThatNeverReadsDoesNotDelayOthers() async throws {
+        try await TestServer.run(configure: {
+            Self.fast(&$0)
+            $0.live.outboxCapacity = 8
+            $0.live.socketSendBufferSize = 8 * 1024
+        }) { server in
+            let longName = String(repeating: "n", count: 60)
+            for index in 0..<100 { try await server.ingest(game: "wide", user: "p\(index)", name: longName, score: Int64(index)) }
+            let stalled = try StalledSocket(port: server.port, subscribe: Self.subscribe("wide", scopes: ["global"]))
+            defer { stalled.close() }
+            let reader = try await LiveClient.connect(port: server.port)
+            defer { reader.close() }
+            reader.send(Self.subscribe("wide", scopes: ["global"]))
+            _ = try await reader.nextMessage()
+            var slowest = ContinuousClock.Duration.zero
+            for round in 1...80 {
+                try await server.ingest(game: "wide", user: "p\(round % 100)", name: longName, score: Int64(1000 + round))
+                let start = ContinuousClock.now
+                let update = try await reader.nextMessage(timeout: .seconds(2))
+                slowest = max(slowest, ContinuousClock.now - start)
+                #expect(update[object: "payload"]?[array: "entries"]?.first?[int: "score"] == 1000 + round)
+            }
+            #expect(slowest < .seconds(1), "a stalled peer must not hold up delivery")
+            #expect(server.podium.hub.connectionCount == 1, "the stalled client was dropped")
+        }
+    }
+}

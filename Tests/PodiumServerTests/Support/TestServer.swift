@@ -1,0 +1,112 @@
+import Foundation
+import HTTPTypes
+import HummingbirdTesting
+import Logging
+import NIOCore
+import PodiumServer
+import ServiceLifecycle
+import Synchronization
+
+/// A real Podium server on a free loopback port, for one test.
+struct TestServer: Sendable {
+    let podium: PodiumApplication
+    let port: Int
+
+    static let gamesJSON = """
+        {
+          "defaultGame": "arcade",
+          "games": [
+            {"id": "arcade", "name": "Arcade", "operator": "best", "maxScore": 1000000, "topN": 3},
+            {"id": "sprint", "name": "Sprint", "sortOrder": "asc", "operator": "best", "topN": 5},
+            {"id": "quests", "name": "Quests", "operator": "incr", "topN": 5,
+             "actions": [{"id": "login", "points": 5}, {"id": "tutorial", "points": 50, "repeatable": false}]},
+            {"id": "wide", "name": "Wide", "operator": "set", "topN": 100}
+          ]
+        }
+        """
+
+    /// Starts a server, runs `body`, then shuts the server down gracefully.
+    static func run(
+        configure: (inout ServerConfiguration) -> Void = { _ in },
+        _ body: (TestServer) async throws -> Void
+    ) async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("podium-test-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let gamesFile = directory.appendingPathComponent("games.json")
+        try Data(gamesJSON.utf8).write(to: gamesFile)
+        var configuration = ServerConfiguration()
+        configuration.port = 0
+        configuration.dataDirectory = directory.path
+        configuration.gamesFile = gamesFile.path
+        configure(&configuration)
+        var logger = Logger(label: "podium-test")
+        logger.logLevel = .warning
+        let podium = try PodiumApplication(configuration: configuration, logger: logger)
+        let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
+        let group = podium.makeServiceGroup(gracefulShutdownSignals: []) { channel in
+            portContinuation.yield(channel.localAddress?.port ?? 0)
+        }
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            var iterator = ports.makeAsyncIterator()
+            guard let port = await iterator.next() else { return }
+            do {
+                try await body(TestServer(podium: podium, port: port))
+            } catch {
+                await group.triggerGracefulShutdown()
+                throw error
+            }
+            await group.triggerGracefulShutdown()
+            try await tasks.waitForAll()
+        }
+    }
+
+    /// One HTTP request over a new connection.
+    func request(
+        _ method: HTTPRequest.Method, _ path: String, json: String? = nil, headers: HTTPFields = [:]
+    ) async throws -> (status: HTTPResponse.Status, headers: HTTPFields, body: String) {
+        let client = TestClient(host: "127.0.0.1", port: port, configuration: .init(), eventLoopGroupProvider: .createNew)
+        client.connect()
+        defer { Task { try? await client.shutdown() } }
+        var headers = headers
+        if json != nil { headers[.contentType] = "application/json" }
+        let response = try await client.execute(.init(path, method: method, headers: headers, body: json.map { ByteBuffer(string: $0) }))
+        return (response.status, response.headers, String(buffer: response.body ?? ByteBuffer()))
+    }
+
+    /// Submits a score through `POST /score` and expects 200.
+    @discardableResult
+    func ingest(
+        game: String = "arcade", user: String, name: String? = nil, country: String? = nil, score: Int64,
+        at time: String = "2026-11-23T10:00:00Z"
+    ) async throws -> [String: Any] {
+        let countryField = country.map { #","countryCode":"\#($0)""# } ?? ""
+        let body = #"{"gameId":"\#(game)","userId":"\#(user)","displayName":"\#(name ?? "Player \(user)")"\#(countryField),"score":\#(score),"achievedAt":"\#(time)"}"#
+        let response = try await request(.post, "/score", json: body)
+        guard response.status == .ok else { throw TestFailure("ingest answered \(response.status): \(response.body)") }
+        return try JSON.object(response.body)
+    }
+}
+
+struct TestFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// Parsing of JSON answers in tests.
+enum JSON {
+    static func object(_ text: String) throws -> [String: Any] {
+        guard let object = try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] else {
+            throw TestFailure("not a JSON object: \(text)")
+        }
+        return object
+    }
+}
+
+extension Dictionary where Key == String, Value == Any {
+    subscript(object key: String) -> [String: Any]? { self[key] as? [String: Any] }
+    subscript(array key: String) -> [[String: Any]]? { self[key] as? [[String: Any]] }
+    subscript(string key: String) -> String? { self[key] as? String }
+    subscript(int key: String) -> Int? { (self[key] as? NSNumber)?.intValue }
+}
