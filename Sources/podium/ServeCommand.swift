@@ -16,8 +16,14 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Port for HTTP and WebSocket. Env: REALTIME_PORT. Default 4000.")
     var port: Int?
 
-    @Option(help: "Folder of the database and snapshots. Env: PODIUM_DATA_DIR. Default ./data.")
+    @Option(help: "Where the score log lives: sqlite (a file in the data directory) or memory (lost at exit). Env: PODIUM_STORAGE. Default sqlite.")
+    var storage: String?
+
+    @Option(help: "Folder of the SQLite database (podium.sqlite). Env: PODIUM_DATA_DIR. Default ./data.")
     var dataDirectory: String?
+
+    @Option(help: "Seconds between board snapshots (also taken at shutdown). Env: PODIUM_SNAPSHOT_INTERVAL. Default 60.")
+    var snapshotInterval: Int?
 
     @Option(help: "Games registry file (JSON). Env: PODIUM_GAMES_FILE. Default config/games.json.")
     var games: String?
@@ -33,7 +39,16 @@ struct ServeCommand: AsyncParsableCommand {
         var configuration = ServerConfiguration()
         configuration.host = host ?? environment["PODIUM_HOST"] ?? configuration.host
         configuration.port = try port ?? Self.integer(environment, "REALTIME_PORT") ?? configuration.port
+        let storageName = storage ?? environment["PODIUM_STORAGE"] ?? configuration.storage.rawValue
+        guard let storage = ServerConfiguration.Storage(rawValue: storageName) else {
+            throw ValidationError("storage must be sqlite or memory, not '\(storageName)'.")
+        }
+        configuration.storage = storage
         configuration.dataDirectory = dataDirectory ?? environment["PODIUM_DATA_DIR"] ?? configuration.dataDirectory
+        if let seconds = try snapshotInterval ?? Self.integer(environment, "PODIUM_SNAPSHOT_INTERVAL") {
+            guard seconds > 0 else { throw ValidationError("the snapshot interval must be positive.") }
+            configuration.writer.snapshotInterval = .seconds(seconds)
+        }
         configuration.gamesFile = games ?? environment["PODIUM_GAMES_FILE"] ?? configuration.gamesFile
         configuration.ingestSecret = ingestSecret ?? environment["REALTIME_INGEST_SECRET"].flatMap { $0.isEmpty ? nil : $0 }
         configuration.live.maxConnections =

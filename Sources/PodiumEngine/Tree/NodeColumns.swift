@@ -83,9 +83,8 @@ struct NodeColumns {
         let node = Int32(widths.count)
         widths.append(0)
         next.append(-1)
-        let slots = repeatElement(0, count: stride)
-        sortScores.append(contentsOf: slots)
-        achievedAt.append(contentsOf: slots)
+        sortScores.append(contentsOf: repeatElement(0, count: stride))
+        achievedAt.append(contentsOf: repeatElement(0, count: stride))
         players.append(contentsOf: repeatElement(0, count: stride))
         if hasChildren {
             counts.append(contentsOf: repeatElement(0, count: stride))

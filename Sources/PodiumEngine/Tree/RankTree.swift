@@ -47,20 +47,30 @@ final class RankTree {
         return players.userIdPrecedes(a.player, b.player)
     }
 
-    /// The first slot index of `node` whose key does not rank before `key`. Reads only the
-    /// score column unless scores tie.
+    /// The first slot index of `node` whose key does not rank before `key`.
+    ///
+    /// Counts the lower and tied scores in one branch-free pass over the score column (its
+    /// loads are independent, so a node out of cache costs about one miss, where a binary
+    /// search would wait on each probe), then binary-searches the tied run, if any, with
+    /// full keys.
     @inline(__always)
     private func lowerBound(_ columns: borrowing NodeColumns, _ node: Int32, _ key: RankKey) -> Int {
         let base = columns.base(node)
-        var low = base
-        var high = base &+ columns.width(node)
-        columns.sortScores.withUnsafeBufferPointer { scores in
-            while low < high {
-                let middle = (low &+ high) >> 1
-                let score = scores[middle]
-                let before = score < key.sortScore || (score == key.sortScore && tiePrecedes(columns.key(at: middle), key))
-                if before { low = middle &+ 1 } else { high = middle }
+        let (below, tied) = columns.sortScores.withUnsafeBufferPointer { scores in
+            var below = 0
+            var tied = 0
+            for slot in base..<(base &+ columns.width(node)) {
+                let score = scores[slot]
+                below &+= score < key.sortScore ? 1 : 0
+                tied &+= score == key.sortScore ? 1 : 0
             }
+            return (below, tied)
+        }
+        var low = base &+ below
+        var high = low &+ tied
+        while low < high {
+            let middle = (low &+ high) >> 1
+            if tiePrecedes(columns.key(at: middle), key) { low = middle &+ 1 } else { high = middle }
         }
         return low &- base
     }

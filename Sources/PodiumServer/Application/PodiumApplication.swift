@@ -1,3 +1,4 @@
+import Foundation
 import Hummingbird
 import HummingbirdWebSocket
 import Logging
@@ -11,9 +12,12 @@ public struct PodiumApplication: Sendable {
     public let leaderboards: LeaderboardService
     public let hub: LiveHub
     public let readiness: Readiness
+    public let store: any EventStore
+    public let writer: ScoreWriter
     let logger: Logger
 
-    /// Loads the games registry and builds the boards.
+    /// Loads the games registry, opens the store and builds empty boards (the writer
+    /// restores them when it starts).
     public init(configuration: ServerConfiguration, logger: Logger) throws {
         self.configuration = configuration
         self.logger = logger
@@ -21,6 +25,24 @@ public struct PodiumApplication: Sendable {
         leaderboards = LeaderboardService(registry: registry)
         hub = LiveHub(leaderboards: leaderboards, configuration: configuration.live, logger: logger)
         readiness = Readiness()
+        store = try Self.openStore(configuration)
+        writer = ScoreWriter(
+            store: store, leaderboards: leaderboards, hub: hub, readiness: readiness, configuration: configuration.writer, logger: logger
+        )
+    }
+
+    static func openStore(_ configuration: ServerConfiguration) throws -> any EventStore {
+        switch configuration.storage {
+        case .memory:
+            return MemoryEventStore()
+        case .sqlite:
+            do {
+                try FileManager.default.createDirectory(atPath: configuration.dataDirectory, withIntermediateDirectories: true)
+                return try SQLiteEventStore(path: (configuration.dataDirectory as NSString).appendingPathComponent("podium.sqlite"))
+            } catch {
+                throw ConfigurationError("cannot open the database in \(configuration.dataDirectory): \(error)")
+            }
+        }
     }
 
     /// The router with every route.
@@ -29,7 +51,7 @@ public struct PodiumApplication: Sendable {
         router.add(middleware: ErrorMiddleware())
         HealthController(readiness: readiness).addRoutes(to: router)
         LeaderboardController(leaderboards: leaderboards).addRoutes(to: router)
-        IngestController(leaderboards: leaderboards, hub: hub, secret: configuration.ingestSecret, maxBodySize: configuration.maxBodySize)
+        IngestController(leaderboards: leaderboards, writer: writer, secret: configuration.ingestSecret, maxBodySize: configuration.maxBodySize)
             .addRoutes(to: router)
         LiveController(hub: hub, maxMessageSize: configuration.maxFrameSize).addRoutes(to: router)
         return router
@@ -59,7 +81,8 @@ public struct PodiumApplication: Sendable {
 
     /// Every service of the server in one group. On graceful shutdown the hub (last)
     /// stops first and closes every socket with 1001; then the HTTP server finishes the
-    /// requests in flight.
+    /// requests in flight; then the writer commits what is queued and writes a final
+    /// snapshot.
     public func makeServiceGroup(
         gracefulShutdownSignals: [UnixSignal] = [.sigterm, .sigint],
         onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
@@ -71,10 +94,9 @@ public struct PodiumApplication: Sendable {
             logger.info("Podium is listening", metadata: ["address": "\(channel.localAddress?.description ?? "?")"])
             await onServerRunning(channel)
         }
-        readiness.markReady()
         return ServiceGroup(
             configuration: .init(
-                services: [.init(service: application), .init(service: hub)],
+                services: [.init(service: writer), .init(service: application), .init(service: hub)],
                 gracefulShutdownSignals: gracefulShutdownSignals,
                 logger: logger
             )

@@ -4,7 +4,17 @@ public struct ServerConfiguration: Sendable {
     public var host = "127.0.0.1"
     /// Port for HTTP and WebSocket (seed 000's `REALTIME_PORT`, default 4000).
     public var port = 4000
-    /// Folder of the SQLite file and snapshots.
+    /// Where the score log lives.
+    public enum Storage: String, Sendable, CaseIterable {
+        /// One SQLite file, `podium.sqlite`, in the data directory (the default).
+        case sqlite
+        /// Memory only: everything is lost at exit (tests, demos).
+        case memory
+    }
+
+    /// Where the score log lives.
+    public var storage = Storage.sqlite
+    /// Folder of the SQLite file.
     public var dataDirectory = "./data"
     /// The games registry read at start-up.
     public var gamesFile = "config/games.json"
@@ -18,6 +28,8 @@ public struct ServerConfiguration: Sendable {
     public var pingInterval = Duration.seconds(10)
     /// Limits of the live hub.
     public var live = LiveHub.Configuration()
+    /// Snapshots and replay.
+    public var writer = ScoreWriter.Configuration()
 
     public init() {}
 }

@@ -51,6 +51,12 @@ public struct Game: Codable, Sendable, Equatable {
         BoardConfiguration(sortOrder: sortOrder, scoreOperator: scoreOperator, maxScore: maxScore, topN: topN)
     }
 
+    /// The settings a board's contents depend on: a snapshot folded under other rules
+    /// cannot be reused.
+    public var rulesFingerprint: String {
+        "\(sortOrder.rawValue)/\(scoreOperator.rawValue)/\(maxScore.map(String.init) ?? "-")"
+    }
+
     /// Problems that make this definition unusable, empty when it is valid.
     public var problems: [String] {
         var problems: [String] = []

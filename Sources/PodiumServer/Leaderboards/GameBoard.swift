@@ -25,13 +25,24 @@ final class GameBoard: Sendable {
         try state.withLock { (state) throws(Failure) -> Result in try body(state.board, state.updatedAt) }
     }
 
-    /// Applies an event; on an effective change stamps the board's `updatedAt` with `now`.
-    func apply(_ event: ScoreEvent, now: Int64) throws(BoardError) -> (BoardChange, PlayerStanding?) {
-        try state.withLock { (state) throws(BoardError) -> (BoardChange, PlayerStanding?) in
-            let change = try state.board.apply(event)
-            if change.isEffective { state.updatedAt = now }
-            return (change, state.board.standing(of: event.userId))
+    /// Applies a logged event (on replay and after commit); nil if it changed nothing.
+    func apply(_ event: LoggedEvent, now: Int64) -> BoardChange? {
+        state.withLock { state in
+            let change = event.apply(to: state.board)
+            guard let change, change.isEffective else { return nil }
+            state.updatedAt = now
+            return change
         }
+    }
+
+    /// The player's current standing.
+    func standing(of userId: String) -> PlayerStanding? {
+        withBoard { board, _ in board.standing(of: userId) }
+    }
+
+    /// The board's snapshot bytes.
+    func snapshot() -> [UInt8] {
+        withBoard { board, _ in board.snapshot() }
     }
 
     /// Removes a player (moderation).

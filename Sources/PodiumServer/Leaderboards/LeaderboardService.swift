@@ -33,18 +33,15 @@ public final class LeaderboardService: Sendable {
         return board
     }
 
-    func game(_ gameId: String) throws(APIError) -> Game {
-        try gameBoard(gameId).game
+    /// Puts a restored board in place of a game's current one.
+    func replaceBoard(of gameId: String, with board: sending Board) throws(APIError) {
+        let game = try game(gameId)
+        let replacement = GameBoard(game: game, board: board, updatedAt: Timestamp.now())
+        boards.withLock { $0[gameId] = replacement }
     }
 
-    /// Applies one accepted score event and returns the change and the player's standing.
-    func apply(_ event: ScoreEvent, to gameId: String, now: Int64 = Timestamp.now()) throws(APIError) -> (BoardChange, PlayerStanding?) {
-        let gameBoard = try gameBoard(gameId)
-        do {
-            return try gameBoard.apply(event, now: now)
-        } catch {
-            throw APIError(error)
-        }
+    func game(_ gameId: String) throws(APIError) -> Game {
+        try gameBoard(gameId).game
     }
 
     /// A page of the global or a local scope.

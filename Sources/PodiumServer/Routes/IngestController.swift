@@ -6,7 +6,7 @@ import PodiumEngine
 /// the shared secret in `x-realtime-secret`.
 struct IngestController {
     let leaderboards: LeaderboardService
-    let hub: LiveHub
+    let writer: ScoreWriter
     /// The shared secret; nil accepts callers on this machine only.
     let secret: String?
     let maxBodySize: Int
@@ -31,13 +31,17 @@ struct IngestController {
         let body = try await request.decodeJSON(as: Body.self, limit: maxBodySize)
         let event = try Self.validate(body)
         _ = try leaderboards.game(body.gameId)
-        let (change, standing) = try leaderboards.apply(event, to: body.gameId)
-        hub.publish(gameId: body.gameId, change: change)
+        let result = try await writer.submit(
+            LoggedEvent(
+                gameId: body.gameId, userId: event.userId, displayName: event.displayName, countryCode: event.countryCode,
+                score: event.score, achievedAt: event.achievedAt, source: .ingest
+            )
+        )
         var json = JSONWriter(capacity: 512)
         json.beginObject()
         json.field("ok", true)
-        json.field("applied", change.isEffective)
-        if let standing {
+        json.field("applied", result.change != nil)
+        if let standing = result.standing {
             json.key("standing")
             standing.write(to: &json, gameId: body.gameId)
         }

@@ -25,14 +25,16 @@ struct TestServer: Sendable {
         }
         """
 
-    /// Starts a server, runs `body`, then shuts the server down gracefully.
+    /// Starts a server with its SQLite file in `directory`, runs `body`, then shuts the
+    /// server down gracefully.
     static func run(
+        in directory: TemporaryDirectory? = nil,
         configure: (inout ServerConfiguration) -> Void = { _ in },
         _ body: (TestServer) async throws -> Void
     ) async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("podium-test-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
+        let owned = directory == nil ? try TemporaryDirectory() : nil
+        defer { owned?.remove() }
+        let directory = (directory ?? owned!).url
         let gamesFile = directory.appendingPathComponent("games.json")
         try Data(gamesJSON.utf8).write(to: gamesFile)
         var configuration = ServerConfiguration()
@@ -66,7 +68,7 @@ struct TestServer: Sendable {
     func request(
         _ method: HTTPRequest.Method, _ path: String, json: String? = nil, headers: HTTPFields = [:]
     ) async throws -> (status: HTTPResponse.Status, headers: HTTPFields, body: String) {
-        let client = TestClient(host: "127.0.0.1", port: port, configuration: .init(), eventLoopGroupProvider: .createNew)
+        let client = TestClient(host: "127.0.0.1", port: port)
         client.connect()
         defer { Task { try? await client.shutdown() } }
         var headers = headers
@@ -87,6 +89,18 @@ struct TestServer: Sendable {
         guard response.status == .ok else { throw TestFailure("ingest answered \(response.status): \(response.body)") }
         return try JSON.object(response.body)
     }
+}
+
+/// A folder under the system's temporary directory, removed by `remove()`.
+struct TemporaryDirectory: Sendable {
+    let url: URL
+
+    init() throws {
+        url = FileManager.default.temporaryDirectory.appendingPathComponent("podium-test-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    }
+
+    func remove() { try? FileManager.default.removeItem(at: url) }
 }
 
 struct TestFailure: Error, CustomStringConvertible {

@@ -1,0 +1,111 @@
+import Foundation
+import PodiumEngine
+import Synchronization
+import Testing
+
+@testable import PodiumServer
+
+@Suite("Crash safety of the real binary")
+struct CrashTests {
+    static let games = #"{"games":[{"id":"counter","name":"Counter","operator":"incr","topN":10}]}"#
+
+    /// Concurrent submissions, SIGKILL mid-load, restart: every acknowledged submission is
+    /// on the board exactly once, an unacknowledged one at most once, and the board equals
+    /// a fresh fold of the log.
+    @Test
+    func acknowledgedScoresSurviveSIGKILL() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let gamesFile = directory.url.appendingPathComponent("games.json")
+        try Data(Self.games.utf8).write(to: gamesFile)
+        let arguments = ["--games", gamesFile.path, "--data-directory", directory.url.path]
+        let server = try await ServerProcess.start(arguments: arguments)
+
+        let writers = 16
+        let acknowledged = Counters(writers)
+        let attempted = Counters(writers)
+        let load = Task {
+            await withTaskGroup(of: Void.self) { group in
+                for writer in 0..<writers {
+                    group.addTask {
+                        while !Task.isCancelled {
+                            attempted.increment(writer)
+                            let body = #"{"gameId":"counter","userId":"w\#(writer)","displayName":"W\#(writer)","score":1,"achievedAt":"2026-11-23T10:00:00Z"}"#
+                            guard let response = try? await HTTP.request(port: server.port, method: "POST", path: "/score", body: body),
+                                response.status == 200
+                            else { return }
+                            acknowledged.increment(writer)
+                        }
+                    }
+                }
+            }
+        }
+        try await Task.sleep(for: .seconds(2))
+        _ = await server.stop(signal: SIGKILL)
+        load.cancel()
+        await load.value
+        let acked = acknowledged.values
+        let tried = attempted.values
+        #expect(acked.reduce(0, +) > 50, "the load ran before the kill")
+
+        let restarted = try await ServerProcess.start(arguments: arguments)
+        defer { Task { _ = await restarted.stop(signal: SIGTERM) } }
+        for writer in 0..<writers {
+            let response = try await HTTP.request(port: restarted.port, method: "GET", path: "/api/leaderboards/counter/players/w\(writer)")
+            let total = response.status == 200 ? (try JSON.object(response.body)[object: "entry"]?[int: "score"] ?? 0) : 0
+            #expect(total >= acked[writer], "writer \(writer): every acknowledged submission survived")
+            #expect(total <= tried[writer], "writer \(writer): nothing was applied twice")
+        }
+
+        let store = try SQLiteEventStore(path: directory.url.appendingPathComponent("podium.sqlite").path)
+        let log = EventCollector()
+        try await store.readEvents(after: 0, chunkSize: 1000) { log.append($0) }
+        let fold = Board(configuration: BoardConfiguration(scoreOperator: .incr))
+        for event in log.events { _ = event.apply(to: fold) }
+        let expected = fold.top(.global, limit: 100).map { "\($0.userId)=\($0.score)" }
+        let page = try JSON.object(try await HTTP.request(port: restarted.port, method: "GET", path: "/api/leaderboards/counter?limit=100").body)
+        let served = (page[array: "entries"] ?? []).map { "\($0[string: "userId"] ?? "")=\($0[int: "score"] ?? -1)" }
+        #expect(served == expected, "the restored board is the fold of the log")
+    }
+
+    @Test
+    func sigtermShutsDownCleanlyAndKeepsEverything() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let gamesFile = directory.url.appendingPathComponent("games.json")
+        try Data(Self.games.utf8).write(to: gamesFile)
+        let arguments = ["--games", gamesFile.path, "--data-directory", directory.url.path]
+        let server = try await ServerProcess.start(arguments: arguments)
+        for _ in 0..<5 {
+            let body = #"{"gameId":"counter","userId":"u","displayName":"U","score":2,"achievedAt":"2026-11-23T10:00:00Z"}"#
+            #expect(try await HTTP.request(port: server.port, method: "POST", path: "/score", body: body).status == 200)
+        }
+        let start = ContinuousClock.now
+        #expect(await server.stop(signal: SIGTERM) == 0)
+        #expect(ContinuousClock.now - start < .seconds(10))
+        let restarted = try await ServerProcess.start(arguments: arguments)
+        defer { Task { _ = await restarted.stop(signal: SIGTERM) } }
+        let standing = try JSON.object(try await HTTP.request(port: restarted.port, method: "GET", path: "/api/leaderboards/counter/players/u").body)
+        #expect(standing[object: "entry"]?[int: "score"] == 10)
+    }
+}
+
+/// Per-writer counts shared by concurrent tasks.
+final class Counters: Sendable {
+    private let counts: Mutex<[Int]>
+
+    init(_ count: Int) { counts = Mutex([Int](repeating: 0, count: count)) }
+
+    func increment(_ index: Int) { counts.withLock { $0[index] += 1 } }
+
+    var values: [Int] { counts.withLock { $0 } }
+}
+
+/// Collects the events a store reads out.
+final class EventCollector: Sendable {
+    private let collected = Mutex<[LoggedEvent]>([])
+
+    func append(_ events: [LoggedEvent]) { collected.withLock { $0 += events } }
+
+    var events: [LoggedEvent] { collected.withLock { $0 } }
+}

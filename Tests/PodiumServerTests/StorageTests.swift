@@ -1,0 +1,111 @@
+import Foundation
+import GRDB
+import HTTPTypes
+import PodiumEngine
+import Testing
+
+@testable import PodiumServer
+
+@Suite("Durable storage: the SQLite log, snapshots, restart and store failure")
+struct StorageTests {
+    @Test func scoresSurviveRestartsWithAndWithoutSnapshots() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        try await TestServer.run(in: directory) { server in
+            try await server.ingest(user: "ann", country: "GB", score: 300)
+            try await server.ingest(game: "quests", user: "ann", score: 5)
+            try await server.ingest(game: "quests", user: "ann", score: 5)
+        }
+        // The graceful shutdown wrote a snapshot; these events land after it.
+        try await TestServer.run(in: directory) { server in
+            let standing = try JSON.object(try await server.request(.get, "/api/leaderboards/arcade/players/ann").body)
+            #expect(standing[object: "entry"]?[int: "score"] == 300)
+            #expect(standing[int: "localRank"] == 1)
+            try await server.ingest(user: "bob", score: 400)
+            try await server.ingest(game: "quests", user: "ann", score: 5)
+        }
+        let store = try SQLiteEventStore(path: directory.url.appendingPathComponent("podium.sqlite").path)
+        #expect(try await store.snapshots().count == 4)
+        try await TestServer.run(in: directory) { server in
+            let page = try JSON.object(try await server.request(.get, "/api/leaderboards/arcade").body)
+            #expect(page[array: "entries"]?.compactMap { $0[string: "userId"] } == ["bob", "ann"])
+            let quests = try JSON.object(try await server.request(.get, "/api/leaderboards/quests/players/ann").body)
+            #expect(quests[object: "entry"]?[int: "score"] == 15, "incr events applied exactly once across restarts")
+        }
+    }
+
+    @Test func replayWithoutSnapshotsFoldsTheWholeLog() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        try await TestServer.run(in: directory) { server in
+            for index in 0..<30 { try await server.ingest(game: "quests", user: "p\(index % 7)", score: Int64(index)) }
+        }
+        let store = try SQLiteEventStore(path: directory.url.appendingPathComponent("podium.sqlite").path)
+        try await store.pool.write { try $0.execute(sql: "DELETE FROM board_snapshots") }
+        try await TestServer.run(in: directory) { server in
+            let page = try JSON.object(try await server.request(.get, "/api/leaderboards/quests?limit=10").body)
+            let expected = Board(configuration: BoardConfiguration(scoreOperator: .incr))
+            for index in 0..<30 {
+                try expected.apply(ScoreEvent(userId: "p\(index % 7)", displayName: "x", score: Int64(index), achievedAt: 0))
+            }
+            #expect(page[array: "entries"]?.compactMap { $0[int: "score"] } == expected.top(.global, limit: 10).map { Int($0.score) })
+        }
+    }
+
+    @Test func aFullDiskAnswers503ThenRecovers() async throws {
+        try await TestServer.run { server in
+            try await server.ingest(user: "ann", score: 10)
+            let store = try #require(server.podium.store as? SQLiteEventStore)
+            // Cap the file at its current size: SQLite then fails writes with SQLITE_FULL,
+            // exactly as on a full disk.
+            try await store.pool.writeWithoutTransaction { db in
+                let pages = try Int.fetchOne(db, sql: "PRAGMA page_count") ?? 0
+                try db.execute(sql: "PRAGMA max_page_count = \(pages)")
+            }
+            var refused: (status: HTTPResponse.Status, headers: HTTPFields, body: String)?
+            for index in 0..<200 where refused == nil {
+                let response = try await server.request(.post, "/score", json: Self.body(user: "filler\(index)", score: 20))
+                if response.status != .ok { refused = response }
+            }
+            let failure = try #require(refused)
+            #expect(failure.status == .serviceUnavailable)
+            let error = try JSON.object(failure.body)[object: "error"]
+            #expect(error?[string: "code"] == "STORAGE_UNAVAILABLE" && error?[int: "retryAfter"] == 1)
+            #expect(failure.headers[.retryAfter] == "1")
+            let before = try JSON.object(try await server.request(.get, "/api/leaderboards/arcade").body)[int: "total"] ?? 0
+            #expect(try await server.request(.post, "/score", json: Self.body(user: "late", score: 5)).status == .serviceUnavailable)
+            let after = try JSON.object(try await server.request(.get, "/api/leaderboards/arcade").body)[int: "total"] ?? 0
+            #expect(before == after, "reads keep serving and nothing unsaved is applied")
+            try await store.pool.writeWithoutTransaction { try $0.execute(sql: "PRAGMA max_page_count = 1073741823") }
+            try await server.ingest(user: "late", score: 5)
+            let recovered = try JSON.object(try await server.request(.get, "/api/leaderboards/arcade").body)[int: "total"] ?? 0
+            #expect(recovered == after + 1)
+        }
+    }
+
+    @Test func memoryStorageServesWithoutAFile() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        try await TestServer.run(in: directory, configure: { $0.storage = .memory }) { server in
+            try await server.ingest(user: "ann", score: 10)
+            #expect(try JSON.object(try await server.request(.get, "/api/leaderboards/arcade").body)[int: "total"] == 1)
+        }
+        #expect(!FileManager.default.fileExists(atPath: directory.url.appendingPathComponent("podium.sqlite").path))
+    }
+
+    @Test func memoryStoreKeepsReferencesUnique() async throws {
+        let store = MemoryEventStore()
+        let event = LoggedEvent(gameId: "g", userId: "u", score: 1, achievedAt: 0, source: .run, reference: "run-1")
+        let first = try await store.commit([event, event])
+        #expect(first.count == 2)
+        guard case .logged(1) = first[0], case .duplicate(let original) = first[1] else {
+            Issue.record("expected logged then duplicate, got \(first)")
+            return
+        }
+        #expect(original.sequence == 1)
+    }
+
+    static func body(user: String, score: Int64) -> String {
+        #"{"gameId":"arcade","userId":"\#(user)","displayName":"\#(user)","score":\#(score),"achievedAt":"2026-11-23T10:00:00Z"}"#
+    }
+}

@@ -1,0 +1,93 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import Synchronization
+
+/// The real `podium` binary (built by `swift build`) running as a child process.
+final class ServerProcess: Sendable {
+    let process: Process
+    let port: Int
+    private let output: Mutex<String>
+
+    /// The debug binary next to the test bundle.
+    static var binary: URL {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent(".build/debug/podium")
+    }
+
+    /// Starts `podium serve` on a free port and waits until it answers `/ready`.
+    static func start(arguments: [String], environment: [String: String] = [:]) async throws -> ServerProcess {
+        guard FileManager.default.isExecutableFile(atPath: binary.path) else {
+            throw TestFailure("\(binary.path) is missing: run `swift build --build-tests` first")
+        }
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = ["serve", "--port", "0"] + arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        let output = Mutex("")
+        pipe.fileHandleForReading.readabilityHandler = { handle in
+            let text = String(decoding: handle.availableData, as: UTF8.self)
+            output.withLock { $0 += text }
+        }
+        try process.run()
+        let deadline = ContinuousClock.now + .seconds(60)
+        while ContinuousClock.now < deadline {
+            let log = output.withLock { $0 }
+            if let range = log.range(of: #"127\.0\.0\.1:(\d+)"#, options: .regularExpression) {
+                let port = Int(log[range].split(separator: ":").last!)!
+                let server = ServerProcess(process: process, port: port, output: log)
+                try await server.waitUntilReady()
+                return server
+            }
+            if !process.isRunning { throw TestFailure("podium exited: \(log)") }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        process.terminate()
+        throw TestFailure("podium did not start: \(output.withLock { $0 })")
+    }
+
+    private init(process: Process, port: Int, output: String) {
+        self.process = process
+        self.port = port
+        self.output = Mutex(output)
+    }
+
+    private func waitUntilReady() async throws {
+        for _ in 0..<600 {
+            if let response = try? await HTTP.request(port: port, method: "GET", path: "/ready"), response.status == 200 { return }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        throw TestFailure("podium never became ready")
+    }
+
+    /// Sends a signal (SIGKILL, SIGTERM) and waits for the process to end.
+    func stop(signal: Int32) async -> Int32 {
+        kill(process.processIdentifier, signal)
+        while process.isRunning { try? await Task.sleep(for: .milliseconds(20)) }
+        return process.terminationStatus
+    }
+}
+
+/// A minimal HTTP/1.1 client over URLSession-free sockets: one request per connection.
+enum HTTP {
+    struct Response {
+        var status: Int
+        var body: String
+    }
+
+    static func request(port: Int, method: String, path: String, body: String? = nil) async throws -> Response {
+        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
+        request.httpMethod = method
+        request.timeoutInterval = 10
+        if let body {
+            request.httpBody = Data(body.utf8)
+            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        }
+        let (data, response) = try await URLSession.shared.data(for: request)
+        return Response(status: (response as? HTTPURLResponse)?.statusCode ?? 0, body: String(decoding: data, as: UTF8.self))
+    }
+}
