@@ -34,6 +34,15 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Open WebSocket connections allowed. Env: PODIUM_MAX_CONNECTIONS. Default 19000.")
     var maxConnections: Int?
 
+    @Option(help: "HS256 key of access tokens, at least 32 bytes. Env: PODIUM_JWT_SECRET. Unset: a random key per start.")
+    var jwtSecret: String?
+
+    @Option(help: "Comma-separated usernames that get the admin role. Env: PODIUM_ADMIN_USERS.")
+    var adminUsers: String?
+
+    @Option(help: "Score submissions per user per minute. Env: PODIUM_SCORE_RATE_LIMIT. Default 10.")
+    var scoreRateLimit: Int?
+
     func run() async throws {
         let environment = ProcessInfo.processInfo.environment
         var configuration = ServerConfiguration()
@@ -53,11 +62,17 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.ingestSecret = ingestSecret ?? environment["REALTIME_INGEST_SECRET"].flatMap { $0.isEmpty ? nil : $0 }
         configuration.live.maxConnections =
             try maxConnections ?? Self.integer(environment, "PODIUM_MAX_CONNECTIONS") ?? configuration.live.maxConnections
+        configuration.jwtSecret = jwtSecret ?? environment["PODIUM_JWT_SECRET"].flatMap { $0.isEmpty ? nil : $0 }
+        if let admins = adminUsers ?? environment["PODIUM_ADMIN_USERS"] {
+            configuration.adminUsers = Set(admins.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
+        }
+        configuration.scoreSubmissionsPerMinute =
+            try scoreRateLimit ?? Self.integer(environment, "PODIUM_SCORE_RATE_LIMIT") ?? configuration.scoreSubmissionsPerMinute
         var logger = Logger(label: "podium")
         logger.logLevel = .info
         let application: PodiumApplication
         do {
-            application = try PodiumApplication(configuration: configuration, logger: logger)
+            application = try await PodiumApplication(configuration: configuration, logger: logger)
         } catch let error as ConfigurationError {
             throw ValidationError(error.description)
         }

@@ -12,13 +12,14 @@ public struct PodiumApplication: Sendable {
     public let leaderboards: LeaderboardService
     public let hub: LiveHub
     public let readiness: Readiness
-    public let store: any EventStore
+    public let store: any PodiumStore
     public let writer: ScoreWriter
+    let tokens: TokenService
     let logger: Logger
 
     /// Loads the games registry, opens the store and builds empty boards (the writer
     /// restores them when it starts).
-    public init(configuration: ServerConfiguration, logger: Logger) throws {
+    public init(configuration: ServerConfiguration, logger: Logger) async throws {
         self.configuration = configuration
         self.logger = logger
         let registry = try GameRegistry.load(from: configuration.gamesFile)
@@ -29,9 +30,15 @@ public struct PodiumApplication: Sendable {
         writer = ScoreWriter(
             store: store, leaderboards: leaderboards, hub: hub, readiness: readiness, configuration: configuration.writer, logger: logger
         )
+        var secret = configuration.jwtSecret
+        if secret == nil {
+            logger.warning("PODIUM_JWT_SECRET is not set: using a random key, so access tokens end with this process")
+            secret = RunController.randomToken()
+        }
+        tokens = try await TokenService(secret: secret!, lifetime: configuration.accessTokenLifetime)
     }
 
-    static func openStore(_ configuration: ServerConfiguration) throws -> any EventStore {
+    static func openStore(_ configuration: ServerConfiguration) throws -> any PodiumStore {
         switch configuration.storage {
         case .memory:
             return MemoryEventStore()
@@ -49,10 +56,24 @@ public struct PodiumApplication: Sendable {
     func makeRouter() -> Router<PodiumRequestContext> {
         let router = Router(context: PodiumRequestContext.self)
         router.add(middleware: ErrorMiddleware())
+        router.add(middleware: AuthMiddleware(tokens: tokens))
+        let submissions = RateLimiter(limit: configuration.scoreSubmissionsPerMinute, per: .seconds(60))
+        let bodyLimit = configuration.maxBodySize
         HealthController(readiness: readiness).addRoutes(to: router)
         LeaderboardController(leaderboards: leaderboards).addRoutes(to: router)
-        IngestController(leaderboards: leaderboards, writer: writer, secret: configuration.ingestSecret, maxBodySize: configuration.maxBodySize)
+        IngestController(leaderboards: leaderboards, writer: writer, secret: configuration.ingestSecret, maxBodySize: bodyLimit)
             .addRoutes(to: router)
+        AuthController(
+            accounts: store, tokens: tokens, attempts: RateLimiter(limit: configuration.authAttemptsPerMinute, per: .seconds(60)),
+            bcryptCost: configuration.bcryptCost, adminUsers: Set(configuration.adminUsers.map { $0.lowercased() }), maxBodySize: bodyLimit
+        ).addRoutes(to: router)
+        RunController(
+            leaderboards: leaderboards, accounts: store, writer: writer, submissions: submissions,
+            sessionLifetime: Int64(configuration.runSessionLifetime) * 1000, maxBodySize: bodyLimit
+        ).addRoutes(to: router)
+        ActionController(leaderboards: leaderboards, accounts: store, writer: writer, submissions: submissions, maxBodySize: bodyLimit)
+            .addRoutes(to: router)
+        AdminController(accounts: store).addRoutes(to: router)
         LiveController(hub: hub, maxMessageSize: configuration.maxFrameSize).addRoutes(to: router)
         return router
     }

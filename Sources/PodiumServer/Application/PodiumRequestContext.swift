@@ -9,6 +9,8 @@ public struct PodiumRequestContext: RequestContext, WebSocketRequestContext, Rem
     public var coreContext: CoreRequestContextStorage
     public let webSocket: WebSocketHandlerReference<Self>
     public let channel: any Channel
+    /// The signed-in user, set by ``AuthMiddleware``.
+    public var identity: Identity?
 
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)

@@ -20,6 +20,21 @@ public struct ServerConfiguration: Sendable {
     public var gamesFile = "config/games.json"
     /// Shared secret of `POST /score` (`REALTIME_INGEST_SECRET`); nil accepts loopback callers only.
     public var ingestSecret: String?
+    /// HS256 key of access tokens, at least 32 bytes; nil makes a random one per start
+    /// (tokens then die with the process).
+    public var jwtSecret: String?
+    /// Seconds an access token stays valid.
+    public var accessTokenLifetime = 15 * 60
+    /// bcrypt cost of password hashes.
+    public var bcryptCost: UInt8 = 12
+    /// Seconds a run token stays valid.
+    public var runSessionLifetime = 10 * 60
+    /// Score submissions (runs and actions) per user per minute (seed 004: 10).
+    public var scoreSubmissionsPerMinute = 10
+    /// Register and login attempts per IP address per minute.
+    public var authAttemptsPerMinute = 20
+    /// Usernames that get the admin role.
+    public var adminUsers: Set<String> = []
     /// Largest request body accepted, in bytes.
     public var maxBodySize = 64 * 1024
     /// Largest WebSocket frame and message accepted, in bytes (larger ones close with 1009).

@@ -15,7 +15,7 @@ struct LiveController {
             }
             return .upgrade([:])
         } onUpgrade: { inbound, outbound, context in
-            guard let connection = hub.open(userId: nil, channel: context.requestContext.channel) else {
+            guard let connection = hub.open(userId: context.requestContext.identity?.userId, channel: context.requestContext.channel) else {
                 try await outbound.close(.unknown(1013), reason: "This instance is full.")
                 return
             }

@@ -35,10 +35,14 @@ public struct LoggedEvent: Sendable, Equatable {
     /// The run id or action id the event answers; unique per game and user when set, so a
     /// replayed submission cannot be logged twice.
     public var reference: String?
+    /// The run session this event consumes (the SHA-256 of its token), in the same
+    /// transaction that logs it.
+    public var sessionTokenHash: String?
 
     public init(
         sequence: Int64 = 0, gameId: String, kind: Kind = .score, userId: String, displayName: String = "",
-        countryCode: CountryCode? = nil, score: Int64 = 0, achievedAt: Int64, source: EventSource, reference: String? = nil
+        countryCode: CountryCode? = nil, score: Int64 = 0, achievedAt: Int64, source: EventSource, reference: String? = nil,
+        sessionTokenHash: String? = nil
     ) {
         self.sequence = sequence
         self.gameId = gameId
@@ -50,6 +54,7 @@ public struct LoggedEvent: Sendable, Equatable {
         self.achievedAt = achievedAt
         self.source = source
         self.reference = reference
+        self.sessionTokenHash = sessionTokenHash
     }
 
     /// The engine's form of a score event.
@@ -91,6 +96,8 @@ public enum CommitOutcome: Sendable, Equatable {
     case logged(Int64)
     /// An event with the same game, user and reference was logged before; here it is.
     case duplicate(LoggedEvent)
+    /// The event's run session is consumed or expired; nothing was logged.
+    case sessionRejected
 }
 
 /// Why the store could not do what was asked.

@@ -2,11 +2,15 @@ import Synchronization
 
 /// A store that keeps the log in memory: for tests and demos (`--storage memory`).
 /// Everything is lost when the process ends.
-public final class MemoryEventStore: EventStore {
+public final class MemoryEventStore: PodiumStore {
     private struct State {
         var events: [LoggedEvent] = []
         var references: [String: Int] = [:]
         var snapshots: [String: BoardSnapshot] = [:]
+        var users: [String: UserRecord] = [:]
+        var userIdsByName: [String: String] = [:]
+        var sessions: [String: RunSession] = [:]
+        var flags: [FlaggedSubmission] = []
     }
 
     private let state = Mutex(State())
@@ -14,10 +18,17 @@ public final class MemoryEventStore: EventStore {
     public init() {}
 
     public func commit(_ events: [LoggedEvent]) async throws -> [CommitOutcome] {
-        state.withLock { state in
+        let now = Timestamp.now()
+        return state.withLock { state in
             events.map { event in
                 let key = event.reference.map { "\(event.gameId)\u{0}\(event.userId)\u{0}\($0)" }
                 if let key, let index = state.references[key] { return .duplicate(state.events[index]) }
+                if let tokenHash = event.sessionTokenHash {
+                    guard let session = state.sessions[tokenHash], session.consumedAt == nil, session.expiresAt > now else {
+                        return .sessionRejected
+                    }
+                    state.sessions[tokenHash]?.consumedAt = now
+                }
                 var logged = event
                 logged.sequence = Int64(state.events.count + 1)
                 state.events.append(logged)
@@ -38,6 +49,40 @@ public final class MemoryEventStore: EventStore {
 
     public func snapshots() async throws -> [BoardSnapshot] {
         state.withLock { Array($0.snapshots.values) }
+    }
+
+    public func createUser(_ user: UserRecord) async throws -> Bool {
+        state.withLock { state in
+            let name = user.username.lowercased()
+            guard state.userIdsByName[name] == nil else { return false }
+            state.userIdsByName[name] = user.id
+            state.users[user.id] = user
+            return true
+        }
+    }
+
+    public func user(username: String) async throws -> UserRecord? {
+        state.withLock { state in state.userIdsByName[username.lowercased()].flatMap { state.users[$0] } }
+    }
+
+    public func user(id: String) async throws -> UserRecord? {
+        state.withLock { $0.users[id] }
+    }
+
+    public func createSession(_ session: RunSession) async throws {
+        state.withLock { $0.sessions[session.tokenHash] = session }
+    }
+
+    public func session(tokenHash: String) async throws -> RunSession? {
+        state.withLock { $0.sessions[tokenHash] }
+    }
+
+    public func recordFlag(_ flag: FlaggedSubmission) async throws {
+        state.withLock { $0.flags.append(flag) }
+    }
+
+    public func flags(limit: Int) async throws -> [FlaggedSubmission] {
+        state.withLock { Array($0.flags.suffix(limit).reversed()) }
     }
 
     public func saveSnapshots(_ snapshots: [BoardSnapshot]) async throws {

@@ -4,7 +4,7 @@ import PodiumEngine
 
 /// The embedded default store: one SQLite file in WAL mode with synchronous commits, so a
 /// committed event survives a crash of the process or of the machine.
-public final class SQLiteEventStore: EventStore {
+public final class SQLiteEventStore: PodiumStore {
     let pool: DatabasePool
 
     /// Opens (creating if needed) the database at `path` and migrates it.
@@ -49,6 +49,38 @@ public final class SQLiteEventStore: EventStore {
                     """
             )
         }
+        migrator.registerMigration("v2: accounts, run sessions, flags") { db in
+            try db.execute(
+                sql: """
+                    ALTER TABLE score_events ADD COLUMN session_token_hash TEXT;
+                    CREATE TABLE users (
+                        id TEXT PRIMARY KEY,
+                        username TEXT NOT NULL UNIQUE COLLATE NOCASE,
+                        password_hash TEXT,
+                        display_name TEXT NOT NULL,
+                        country_code TEXT,
+                        role TEXT NOT NULL,
+                        created_at INTEGER NOT NULL
+                    );
+                    CREATE TABLE run_sessions (
+                        token_hash TEXT PRIMARY KEY,
+                        user_id TEXT NOT NULL REFERENCES users(id),
+                        game_id TEXT NOT NULL,
+                        issued_at INTEGER NOT NULL,
+                        expires_at INTEGER NOT NULL,
+                        consumed_at INTEGER
+                    );
+                    CREATE TABLE flagged_submissions (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        user_id TEXT NOT NULL,
+                        game_id TEXT NOT NULL,
+                        score INTEGER NOT NULL,
+                        reason TEXT NOT NULL,
+                        flagged_at INTEGER NOT NULL
+                    );
+                    """
+            )
+        }
         return migrator
     }
 
@@ -57,25 +89,33 @@ public final class SQLiteEventStore: EventStore {
         do {
             return try await pool.write { db in
                 try events.map { event in
+                    if let reference = event.reference,
+                        let existing = try Row.fetchOne(
+                            db, sql: "SELECT * FROM score_events WHERE game_id = ? AND user_id = ? AND reference = ?",
+                            arguments: [event.gameId, event.userId, reference]
+                        )
+                    {
+                        return .duplicate(Self.event(from: existing))
+                    }
+                    if let tokenHash = event.sessionTokenHash {
+                        try db.execute(
+                            sql: "UPDATE run_sessions SET consumed_at = ? WHERE token_hash = ? AND consumed_at IS NULL AND expires_at > ?",
+                            arguments: [now, tokenHash, now]
+                        )
+                        if db.changesCount == 0 { return .sessionRejected }
+                    }
                     try db.execute(
                         sql: """
-                            INSERT INTO score_events
-                                (game_id, kind, user_id, display_name, country_code, score, achieved_at, source, reference, recorded_at)
-                            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                            ON CONFLICT DO NOTHING
+                            INSERT INTO score_events (game_id, kind, user_id, display_name, country_code, score, achieved_at,
+                                source, reference, session_token_hash, recorded_at)
+                            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                             """,
                         arguments: [
                             event.gameId, event.kind.rawValue, event.userId, event.displayName, event.countryCode?.description,
-                            event.score, event.achievedAt, event.source.rawValue, event.reference, now,
+                            event.score, event.achievedAt, event.source.rawValue, event.reference, event.sessionTokenHash, now,
                         ]
                     )
-                    if db.changesCount == 1 { return .logged(db.lastInsertedRowID) }
-                    let existing = try Row.fetchOne(
-                        db, sql: "SELECT * FROM score_events WHERE game_id = ? AND user_id = ? AND reference = ?",
-                        arguments: [event.gameId, event.userId, event.reference]
-                    )
-                    guard let existing else { throw StoreError.unavailable("the event was neither logged nor found") }
-                    return .duplicate(Self.event(from: existing))
+                    return .logged(db.lastInsertedRowID)
                 }
             }
         } catch let error as DatabaseError {
@@ -110,8 +150,7 @@ public final class SQLiteEventStore: EventStore {
 
     public func saveSnapshots(_ snapshots: [BoardSnapshot]) async throws {
         let now = Timestamp.now()
-        do {
-            try await pool.write { db in
+        try await writing { db in
                 for snapshot in snapshots {
                     try db.execute(
                         sql: """
@@ -119,13 +158,90 @@ public final class SQLiteEventStore: EventStore {
                             ON CONFLICT(game_id) DO UPDATE SET sequence = excluded.sequence, rules = excluded.rules,
                                 data = excluded.data, created_at = excluded.created_at
                             """,
-                        arguments: [snapshot.gameId, snapshot.sequence, snapshot.rules, Data(snapshot.data), now]
-                    )
-                }
+                    arguments: [snapshot.gameId, snapshot.sequence, snapshot.rules, Data(snapshot.data), now]
+                )
             }
+        }
+    }
+
+    public func createUser(_ user: UserRecord) async throws -> Bool {
+        try await writing { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO users (id, username, password_hash, display_name, country_code, role, created_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING
+                    """,
+                arguments: [
+                    user.id, user.username, user.passwordHash, user.displayName, user.countryCode?.description, user.role.rawValue,
+                    user.createdAt,
+                ]
+            )
+            return db.changesCount == 1
+        }
+    }
+
+    public func user(username: String) async throws -> UserRecord? {
+        try await pool.read { db in try Row.fetchOne(db, sql: "SELECT * FROM users WHERE username = ?", arguments: [username]).map(Self.user) }
+    }
+
+    public func user(id: String) async throws -> UserRecord? {
+        try await pool.read { db in try Row.fetchOne(db, sql: "SELECT * FROM users WHERE id = ?", arguments: [id]).map(Self.user) }
+    }
+
+    public func createSession(_ session: RunSession) async throws {
+        try await writing { db in
+            try db.execute(
+                sql: "INSERT INTO run_sessions (token_hash, user_id, game_id, issued_at, expires_at) VALUES (?, ?, ?, ?, ?)",
+                arguments: [session.tokenHash, session.userId, session.gameId, session.issuedAt, session.expiresAt]
+            )
+        }
+    }
+
+    public func session(tokenHash: String) async throws -> RunSession? {
+        try await pool.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM run_sessions WHERE token_hash = ?", arguments: [tokenHash]).map { row in
+                RunSession(
+                    tokenHash: row["token_hash"], userId: row["user_id"], gameId: row["game_id"], issuedAt: row["issued_at"],
+                    expiresAt: row["expires_at"], consumedAt: row["consumed_at"]
+                )
+            }
+        }
+    }
+
+    public func recordFlag(_ flag: FlaggedSubmission) async throws {
+        try await writing { db in
+            try db.execute(
+                sql: "INSERT INTO flagged_submissions (user_id, game_id, score, reason, flagged_at) VALUES (?, ?, ?, ?, ?)",
+                arguments: [flag.userId, flag.gameId, flag.score, flag.reason, flag.flaggedAt]
+            )
+        }
+    }
+
+    public func flags(limit: Int) async throws -> [FlaggedSubmission] {
+        try await pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM flagged_submissions ORDER BY id DESC LIMIT ?", arguments: [limit]).map { row in
+                FlaggedSubmission(
+                    userId: row["user_id"], gameId: row["game_id"], score: row["score"], reason: row["reason"], flaggedAt: row["flagged_at"]
+                )
+            }
+        }
+    }
+
+    /// A write transaction whose database errors become ``StoreError/unavailable(_:)``.
+    private func writing<T: Sendable>(_ updates: @Sendable @escaping (Database) throws -> T) async throws -> T {
+        do {
+            return try await pool.write(updates)
         } catch let error as DatabaseError {
             throw StoreError.unavailable(error.message ?? error.description)
         }
+    }
+
+    private static func user(from row: Row) -> UserRecord {
+        UserRecord(
+            id: row["id"], username: row["username"], passwordHash: row["password_hash"], displayName: row["display_name"],
+            countryCode: (row["country_code"] as String?).flatMap { CountryCode($0) },
+            role: UserRecord.Role(rawValue: row["role"]) ?? .player, createdAt: row["created_at"]
+        )
     }
 
     private static func event(from row: Row) -> LoggedEvent {
@@ -133,7 +249,8 @@ public final class SQLiteEventStore: EventStore {
             sequence: row["sequence"], gameId: row["game_id"], kind: LoggedEvent.Kind(rawValue: row["kind"]) ?? .score,
             userId: row["user_id"], displayName: row["display_name"],
             countryCode: (row["country_code"] as String?).flatMap { CountryCode($0) }, score: row["score"],
-            achievedAt: row["achieved_at"], source: EventSource(rawValue: row["source"]) ?? .ingest, reference: row["reference"]
+            achievedAt: row["achieved_at"], source: EventSource(rawValue: row["source"]) ?? .ingest, reference: row["reference"],
+            sessionTokenHash: row["session_token_hash"]
         )
     }
 }

@@ -12,6 +12,8 @@ struct TestServer: Sendable {
     let podium: PodiumApplication
     let port: Int
 
+    static let jwtSecret = "test-secret-that-is-at-least-32-bytes-long"
+
     static let gamesJSON = """
         {
           "defaultGame": "arcade",
@@ -20,7 +22,8 @@ struct TestServer: Sendable {
             {"id": "sprint", "name": "Sprint", "sortOrder": "asc", "operator": "best", "topN": 5},
             {"id": "quests", "name": "Quests", "operator": "incr", "topN": 5,
              "actions": [{"id": "login", "points": 5}, {"id": "tutorial", "points": 50, "repeatable": false}]},
-            {"id": "wide", "name": "Wide", "operator": "set", "topN": 100}
+            {"id": "wide", "name": "Wide", "operator": "set", "topN": 100},
+            {"id": "guarded", "name": "Guarded", "operator": "best", "maxScorePerSecond": 10, "topN": 5}
           ]
         }
         """
@@ -41,10 +44,13 @@ struct TestServer: Sendable {
         configuration.port = 0
         configuration.dataDirectory = directory.path
         configuration.gamesFile = gamesFile.path
+        configuration.bcryptCost = 4
+        configuration.jwtSecret = TestServer.jwtSecret
+        configuration.adminUsers = ["admin"]
         configure(&configuration)
         var logger = Logger(label: "podium-test")
         logger.logLevel = .warning
-        let podium = try PodiumApplication(configuration: configuration, logger: logger)
+        let podium = try await PodiumApplication(configuration: configuration, logger: logger)
         let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
         let group = podium.makeServiceGroup(gracefulShutdownSignals: []) { channel in
             portContinuation.yield(channel.localAddress?.port ?? 0)
@@ -101,6 +107,34 @@ struct TemporaryDirectory: Sendable {
     }
 
     func remove() { try? FileManager.default.removeItem(at: url) }
+}
+
+extension TestServer {
+    /// Registers a user and returns their access token.
+    func register(_ username: String, country: String = "GB") async throws -> String {
+        let body = #"{"username":"\#(username)","password":"correct horse battery","displayName":"\#(username.capitalized)","countryCode":"\#(country)"}"#
+        let response = try await request(.post, "/api/auth/register", json: body)
+        guard response.status == .created, let token = try JSON.object(response.body)[string: "accessToken"] else {
+            throw TestFailure("register answered \(response.status): \(response.body)")
+        }
+        return token
+    }
+
+    /// A request with `Authorization: Bearer token`.
+    func request(
+        _ method: HTTPRequest.Method, _ path: String, json: String? = nil, token: String
+    ) async throws -> (status: HTTPResponse.Status, headers: HTTPFields, body: String) {
+        try await request(method, path, json: json, headers: [.authorization: "Bearer \(token)"])
+    }
+
+    /// Starts a run and returns its session token.
+    func startRun(game: String = "arcade", token: String) async throws -> String {
+        let response = try await request(.post, "/api/game-sessions", json: #"{"gameId":"\#(game)"}"#, token: token)
+        guard response.status == .created, let session = try JSON.object(response.body)[string: "token"] else {
+            throw TestFailure("game-sessions answered \(response.status): \(response.body)")
+        }
+        return session
+    }
 }
 
 struct TestFailure: Error, CustomStringConvertible {

@@ -1,0 +1,96 @@
+import Foundation
+import Hummingbird
+import HummingbirdBcrypt
+import NIOPosix
+import PodiumEngine
+
+/// `POST /api/auth/register`, `POST /api/auth/login`, `GET /api/me`.
+struct AuthController {
+    let accounts: any AccountStore
+    let tokens: TokenService
+    let attempts: RateLimiter
+    let bcryptCost: UInt8
+    let adminUsers: Set<String>
+    let maxBodySize: Int
+
+    struct Registration: Decodable {
+        var username: String
+        var password: String
+        var displayName: String
+        var countryCode: String
+    }
+
+    struct Credentials: Decodable {
+        var username: String
+        var password: String
+    }
+
+    func addRoutes(to router: Router<PodiumRequestContext>) {
+        let auth = router.group("api/auth")
+        auth.post("register", use: register)
+        auth.post("login", use: login)
+        router.get("api/me", use: me)
+    }
+
+    @Sendable func register(_ request: Request, context: PodiumRequestContext) async throws -> Response {
+        try attempts.take(context.remoteAddress?.ipAddress ?? "unknown")
+        let body = try await request.decodeJSON(as: Registration.self, limit: maxBodySize)
+        guard body.username.range(of: #"^[A-Za-z0-9_.-]{3,32}$"#, options: .regularExpression) != nil else {
+            throw APIError.validation("username must be 3-32 letters, digits, dots, dashes or underscores.")
+        }
+        guard (8...128).contains(body.password.count) else { throw APIError.validation("password must be 8-128 characters.") }
+        let displayName = body.displayName.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard (1...64).contains(displayName.count) else { throw APIError.validation("displayName must be 1-64 characters.") }
+        guard let country = CountryCode.assigned(body.countryCode) else {
+            throw APIError.validation("countryCode '\(body.countryCode)' is not an ISO 3166-1 alpha-2 code.")
+        }
+        let hash = try await NIOThreadPool.singleton.runIfActive { [bcryptCost] in Bcrypt.hash(body.password, cost: bcryptCost) }
+        let user = UserRecord(
+            id: UUID().uuidString.lowercased(), username: body.username, passwordHash: hash, displayName: displayName,
+            countryCode: country, role: adminUsers.contains(body.username.lowercased()) ? .admin : .player, createdAt: Timestamp.now()
+        )
+        guard try await accounts.createUser(user) else {
+            throw APIError(.conflict, code: "USERNAME_TAKEN", message: "The username '\(body.username)' is taken.")
+        }
+        return try await tokenResponse(for: user, status: .created)
+    }
+
+    @Sendable func login(_ request: Request, context: PodiumRequestContext) async throws -> Response {
+        try attempts.take(context.remoteAddress?.ipAddress ?? "unknown")
+        let body = try await request.decodeJSON(as: Credentials.self, limit: maxBodySize)
+        let user = try await accounts.user(username: body.username)
+        let hash = user?.passwordHash
+        let matches = try await NIOThreadPool.singleton.runIfActive {
+            // Verify against a dummy hash for unknown users, so timing does not reveal which names exist.
+            Bcrypt.verify(body.password, hash: hash ?? Self.dummyHash)
+        }
+        guard let user, hash != nil, matches else { throw APIError.unauthorized("Wrong username or password.") }
+        return try await tokenResponse(for: user, status: .ok)
+    }
+
+    @Sendable func me(_ request: Request, context: PodiumRequestContext) async throws -> Response {
+        let identity = try context.requireIdentity()
+        guard let user = try await accounts.user(id: identity.userId) else { throw APIError.unauthorized("The account no longer exists.") }
+        var json = JSONWriter()
+        json.beginObject()
+        json.field("userId", user.id)
+        json.field("username", user.username)
+        json.field("displayName", user.displayName)
+        if let country = user.countryCode { json.field("countryCode", country.description) }
+        json.field("role", user.role.rawValue)
+        json.endObject()
+        return .json(json.buffer)
+    }
+
+    private func tokenResponse(for user: UserRecord, status: HTTPResponse.Status) async throws -> Response {
+        var json = JSONWriter()
+        json.beginObject()
+        json.field("accessToken", try await tokens.issue(for: user))
+        json.field("expiresIn", Int64(tokens.lifetime))
+        json.field("userId", user.id)
+        json.endObject()
+        return .json(json.buffer, status: status)
+    }
+
+    private static let dummyHash = Bcrypt.hash("podium-dummy-password", cost: 4)
+}

@@ -1,0 +1,149 @@
+import Foundation
+import Hummingbird
+import PodiumEngine
+
+/// Seed 000's runs: `POST /api/game-sessions` issues a single-use token bound to the user
+/// and the game; `POST /api/scores/submit` spends it on one score.
+struct RunController {
+    let leaderboards: LeaderboardService
+    let accounts: any AccountStore
+    let writer: ScoreWriter
+    let submissions: RateLimiter
+    /// Milliseconds a run token lives.
+    let sessionLifetime: Int64
+    let maxBodySize: Int
+
+    struct SessionRequest: Decodable {
+        var gameId: String
+    }
+
+    struct Submission: Decodable {
+        var gameId: String
+        var score: Int64
+        var runId: String
+        var sessionToken: String
+        var durationMs: Int64?
+    }
+
+    func addRoutes(to router: Router<PodiumRequestContext>) {
+        router.post("api/game-sessions", use: startSession)
+        router.post("api/scores/submit", use: submit)
+    }
+
+    @Sendable func startSession(_ request: Request, context: PodiumRequestContext) async throws -> Response {
+        let identity = try context.requireIdentity()
+        let body = try await request.decodeJSON(as: SessionRequest.self, limit: maxBodySize)
+        _ = try leaderboards.game(body.gameId)
+        let token = Self.randomToken()
+        let now = Timestamp.now()
+        let session = RunSession(
+            tokenHash: RunSession.hash(token), userId: identity.userId, gameId: body.gameId, issuedAt: now,
+            expiresAt: now + sessionLifetime
+        )
+        do {
+            try await accounts.createSession(session)
+        } catch is StoreError {
+            throw APIError.storageUnavailable("Run tokens cannot be issued right now.")
+        }
+        var json = JSONWriter()
+        json.beginObject()
+        json.field("token", token)
+        json.field("expiresAt", Timestamp.format(session.expiresAt))
+        json.endObject()
+        return .json(json.buffer, status: .created)
+    }
+
+    @Sendable func submit(_ request: Request, context: PodiumRequestContext) async throws -> Response {
+        let identity = try context.requireIdentity()
+        try submissions.take(identity.userId)
+        let body = try await request.decodeJSON(as: Submission.self, limit: maxBodySize)
+        let game = try leaderboards.game(body.gameId)
+        guard !body.runId.isEmpty, body.runId.utf8.count <= 128 else { throw APIError.validation("runId must be 1-128 bytes.") }
+        guard body.score >= 0 else { throw APIError.scoreOutOfRange("score must not be negative.") }
+        if let maxScore = game.maxScore, body.score > maxScore {
+            throw APIError.scoreOutOfRange("score \(body.score) is above this game's maximum of \(maxScore).")
+        }
+        // Consumption is checked by the commit, after the runId: a retried run gets its
+        // original answer even though its token is spent.
+        let session = try await SessionCheck(accounts: accounts).usableSession(
+            body.sessionToken, for: identity, game: game.id, allowingConsumed: true
+        )
+        let now = Timestamp.now()
+        if let rate = game.maxScorePerSecond {
+            let elapsed = max(now - session.issuedAt, 1)
+            let (product, overflow) = rate.multipliedReportingOverflow(by: elapsed)
+            if !overflow, body.score > product / 1000 {
+                let reason = "score \(body.score) in \(elapsed) ms exceeds \(rate) points per second"
+                try? await accounts.recordFlag(
+                    FlaggedSubmission(userId: identity.userId, gameId: game.id, score: body.score, reason: reason, flaggedAt: now)
+                )
+                throw APIError(.badRequest, code: "IMPLAUSIBLE_SCORE", message: "The score is not plausible for the time played.")
+            }
+        }
+        let result = try await writer.submit(
+            LoggedEvent(
+                gameId: game.id, userId: identity.userId, displayName: identity.displayName, countryCode: identity.countryCode,
+                score: body.score, achievedAt: now, source: .run, reference: "run:" + body.runId, sessionTokenHash: session.tokenHash
+            )
+        )
+        switch result.outcome {
+        case .logged:
+            break
+        case .duplicate(let original):
+            guard original.score == body.score else {
+                throw APIError(.conflict, code: "RUN_CONFLICT", message: "runId '\(body.runId)' was already submitted with another score.")
+            }
+        case .sessionRejected:
+            _ = try await SessionCheck(accounts: accounts).usableSession(body.sessionToken, for: identity, game: game.id)
+            throw APIError.sessionConsumed
+        }
+        var json = JSONWriter()
+        json.beginObject()
+        json.field("ok", true)
+        json.field("runId", body.runId)
+        json.field("applied", result.change != nil)
+        if let standing = result.standing {
+            json.key("standing")
+            standing.write(to: &json, gameId: game.id)
+        }
+        json.endObject()
+        return .json(json.buffer)
+    }
+
+    /// 32 random bytes, hex-encoded.
+    static func randomToken() -> String {
+        var generator = SystemRandomNumberGenerator()
+        return (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
+    }
+}
+
+/// The checks a run token must pass before its score is committed (the commit checks
+/// consumption and expiry again, atomically).
+struct SessionCheck {
+    let accounts: any AccountStore
+
+    func usableSession(_ token: String, for identity: Identity, game gameId: String, allowingConsumed: Bool = false) async throws -> RunSession {
+        guard let session = try await accounts.session(tokenHash: RunSession.hash(token)) else {
+            throw APIError(.forbidden, code: "SESSION_MISMATCH", message: "The session token is not known.")
+        }
+        guard session.userId == identity.userId else {
+            throw APIError(.forbidden, code: "SESSION_MISMATCH", message: "The session token belongs to another player.")
+        }
+        guard session.gameId == gameId else {
+            throw APIError(.forbidden, code: "SESSION_MISMATCH", message: "The session token is for another game.")
+        }
+        guard session.consumedAt == nil || allowingConsumed else { throw APIError.sessionConsumed }
+        guard session.expiresAt > Timestamp.now() || session.consumedAt != nil else {
+            throw APIError(.gone, code: "SESSION_EXPIRED", message: "The session token has expired; start a new run.")
+        }
+        return session
+    }
+}
+
+extension APIError {
+    static let sessionConsumed = APIError(.conflict, code: "SESSION_CONSUMED", message: "The session token was already used.")
+
+    static func scoreOutOfRange(_ message: String) -> APIError {
+        APIError(.badRequest, code: "SCORE_OUT_OF_RANGE", message: message)
+    }
+}

@@ -1,0 +1,251 @@
+import Foundation
+import HTTPTypes
+import JWTKit
+import Testing
+
+@testable import PodiumServer
+
+@Suite("Accounts, tokens and the anti-cheat submission pipeline")
+struct AuthAndRunTests {
+    static func submission(game: String = "arcade", score: String, runId: String, session: String) -> String {
+        #"{"gameId":"\#(game)","score":\#(score),"runId":"\#(runId)","sessionToken":"\#(session)"}"#
+    }
+
+    static func errorCode(_ body: String) -> String? {
+        (try? JSON.object(body))?[object: "error"]?[string: "code"]
+    }
+
+    @Test func registerLoginAndMe() async throws {
+        try await TestServer.run { server in
+            let token = try await server.register("alice", country: "fr")
+            let me = try JSON.object(try await server.request(.get, "/api/me", token: token).body)
+            #expect(me[string: "username"] == "alice" && me[string: "countryCode"] == "FR" && me[string: "role"] == "player")
+            let login = try await server.request(.post, "/api/auth/login", json: #"{"username":"alice","password":"correct horse battery"}"#)
+            #expect(login.status == .ok)
+            #expect(try JSON.object(login.body)[int: "expiresIn"] == 900)
+            let duplicate = try await server.request(
+                .post, "/api/auth/register", json: #"{"username":"ALICE","password":"whatever-long","displayName":"A","countryCode":"GB"}"#
+            )
+            #expect(duplicate.status == .conflict)
+            let badCountry = try await server.request(
+                .post, "/api/auth/register", json: #"{"username":"bob","password":"whatever-long","displayName":"B","countryCode":"XX"}"#
+            )
+            #expect(badCountry.status == .badRequest && (Self.errorCode(badCountry.body)) == "VALIDATION_ERROR")
+            #expect(try await server.request(.get, "/api/me").status == .unauthorized)
+        }
+    }
+
+    @Test func wrongPasswordIsRefused() async throws {
+        try await TestServer.run { server in
+            _ = try await server.register("alice")
+            for body in [#"{"username":"alice","password":"wrong password"}"#, #"{"username":"nobody","password":"wrong password"}"#] {
+                let response = try await server.request(.post, "/api/auth/login", json: body)
+                #expect(response.status == .unauthorized && (Self.errorCode(response.body)) == "UNAUTHORIZED")
+            }
+        }
+    }
+
+    @Test func forgedAndExpiredTokensAreRefused() async throws {
+        try await TestServer.run { server in
+            let valid = try await server.register("alice")
+            let parts = valid.split(separator: ".").map(String.init)
+            let wrongKey = try await TokenService(secret: "another-secret-that-is-32-bytes-long!!", lifetime: 900)
+            let user = UserRecord(id: "x", username: "x", passwordHash: nil, displayName: "X", countryCode: nil, role: .admin, createdAt: 0)
+            let forged = try await wrongKey.issue(for: user)
+            let header = Data(#"{"alg":"none","typ":"JWT"}"#.utf8).base64EncodedString().replacingOccurrences(of: "=", with: "")
+            let unsigned = header + "." + parts[1] + "."
+            var payload = try JSON.object(String(decoding: Data(base64URL: parts[1])!, as: UTF8.self))
+            payload["role"] = "admin"
+            let tamperedPayload = try JSONSerialization.data(withJSONObject: payload).base64EncodedString()
+                .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+            let tampered = parts[0] + "." + tamperedPayload + "." + parts[2]
+            for token in [forged, unsigned, tampered, "garbage", valid + "x"] {
+                let response = try await server.request(.get, "/api/me", token: token)
+                #expect(response.status == .unauthorized, "\(token)")
+                #expect(Self.errorCode(response.body) == "UNAUTHORIZED")
+            }
+            let admin = try await server.request(.get, "/api/admin/flags", token: tampered)
+            #expect(admin.status == .unauthorized)
+            let expiredIssuer = try await TokenService(secret: TestServer.jwtSecret, lifetime: -60)
+            let expired = try await expiredIssuer.issue(for: user)
+            let response = try await server.request(.get, "/api/me", token: expired)
+            #expect(response.status == .unauthorized && (Self.errorCode(response.body)) == "TOKEN_EXPIRED")
+        }
+    }
+
+    @Test func fullRunFlowRanksTheScore() async throws {
+        try await TestServer.run { server in
+            let token = try await server.register("alice", country: "FR")
+            let session = try await server.startRun(token: token)
+            let response = try await server.request(.post, "/api/scores/submit", json: Self.submission(score: "420", runId: "r1", session: session), token: token)
+            #expect(response.status == .ok)
+            let body = try JSON.object(response.body)
+            #expect(body["applied"] as? Bool == true)
+            #expect(body[object: "standing"]?[object: "entry"]?[int: "score"] == 420)
+            #expect(body[object: "standing"]?[object: "entry"]?[string: "displayName"] == "Alice")
+            #expect(body[object: "standing"]?[int: "localRank"] == 1)
+        }
+    }
+
+    @Test func consumedTokenCannotBeReplayed() async throws {
+        try await TestServer.run { server in
+            let token = try await server.register("alice")
+            let session = try await server.startRun(token: token)
+            #expect(try await server.request(.post, "/api/scores/submit", json: Self.submission(score: "1", runId: "r1", session: session), token: token).status == .ok)
+            let replay = try await server.request(.post, "/api/scores/submit", json: Self.submission(score: "900", runId: "r2", session: session), token: token)
+            #expect(replay.status == .conflict && (Self.errorCode(replay.body)) == "SESSION_CONSUMED")
+        }
+    }
+
+    @Test func tokenOfAnotherUserOrGameIsRefused() async throws {
+        try await TestServer.run { server in
+            let alice = try await server.register("alice")
+            let mallory = try await server.register("mallory")
+            let session = try await server.startRun(token: alice)
+            let stolen = try await server.request(.post, "/api/scores/submit", json: Self.submission(score: "5", runId: "r", session: session), token: mallory)
+            #expect(stolen.status == .forbidden && (Self.errorCode(stolen.body)) == "SESSION_MISMATCH")
+            let otherGame = try await server.request(
+                .post, "/api/scores/submit", json: Self.submission(game: "sprint", score: "5", runId: "r", session: session), token: alice
+            )
+            #expect(otherGame.status == .forbidden && (Self.errorCode(otherGame.body)) == "SESSION_MISMATCH")
+            let unknown = try await server.request(.post, "/api/scores/submit", json: Self.submission(score: "5", runId: "r", session: "deadbeef"), token: alice)
+            #expect(unknown.status == .forbidden)
+            let anonymous = try await server.request(.post, "/api/scores/submit", json: Self.submission(score: "5", runId: "r", session: session))
+            #expect(anonymous.status == .unauthorized)
+            #expect(try await server.request(.post, "/api/scores/submit", json: Self.submission(score: "5", runId: "r", session: session), token: alice).status == .ok)
+        }
+    }
+
+    @Test func expiredTokenAnswers410() async throws {
+        try await TestServer.run(configure: { $0.runSessionLifetime = 1 }) { server in
+            let token = try await server.register("alice")
+            let session = try await server.startRun(token: token)
+            try await Task.sleep(for: .milliseconds(1200))
+            let response = try await server.request(.post, "/api/scores/submit", json: Self.submission(score: "5", runId: "r", session: session), token: token)
+            #expect(response.status == .gone && (Self.errorCode(response.body)) == "SESSION_EXPIRED")
+        }
+    }
+
+    @Test("invalid scores are refused", arguments: [
+        ("1000001", "SCORE_OUT_OF_RANGE"), ("-1", "SCORE_OUT_OF_RANGE"), ("1.5", "VALIDATION_ERROR"), (#""10""#, "VALIDATION_ERROR"),
+        ("9223372036854775808", "VALIDATION_ERROR"), ("null", "VALIDATION_ERROR"),
+    ])
+    func invalidScores(score: String, code: String) async throws {
+        try await TestServer.run { server in
+            let token = try await server.register("alice")
+            let session = try await server.startRun(token: token)
+            let response = try await server.request(.post, "/api/scores/submit", json: Self.submission(score: score, runId: "r", session: session), token: token)
+            #expect(response.status == .badRequest)
+            #expect(Self.errorCode(response.body) == code)
+            let retry = try await server.request(.post, "/api/scores/submit", json: Self.submission(score: "7", runId: "r", session: session), token: token)
+            #expect(retry.status == .ok, "a refused submission does not spend the token")
+        }
+    }
+
+    @Test func fiftyParallelSubmissionsWithOneTokenApplyOnce() async throws {
+        try await TestServer.run(configure: { $0.scoreSubmissionsPerMinute = 1000 }) { server in
+            let token = try await server.register("alice")
+            let session = try await server.startRun(token: token)
+            let statuses = try await withThrowingTaskGroup(of: HTTPResponse.Status.self) { group in
+                for index in 0..<50 {
+                    group.addTask {
+                        try await server.request(
+                            .post, "/api/scores/submit", json: Self.submission(score: "\(100 + index)", runId: "run-\(index)", session: session),
+                            token: token
+                        ).status
+                    }
+                }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            #expect(statuses.filter { $0 == .ok }.count == 1)
+            #expect(statuses.filter { $0 == .conflict }.count == 49)
+            let page = try JSON.object(try await server.request(.get, "/api/leaderboards/arcade").body)
+            #expect(page[int: "total"] == 1)
+        }
+    }
+
+    @Test func sameRunIdTwiceAppliesOnceAndConflictingDataIs409() async throws {
+        try await TestServer.run(configure: { $0.storage = .sqlite }) { server in
+            let token = try await server.register("alice")
+            let session = try await server.startRun(game: "quests", token: token)
+            let first = try await server.request(.post, "/api/scores/submit", json: Self.submission(game: "quests", score: "30", runId: "same", session: session), token: token)
+            let again = try await server.request(.post, "/api/scores/submit", json: Self.submission(game: "quests", score: "30", runId: "same", session: session), token: token)
+            #expect(first.status == .ok && again.status == .ok)
+            #expect(try JSON.object(again.body)["applied"] as? Bool == false)
+            #expect(try JSON.object(again.body)[object: "standing"]?[object: "entry"]?[int: "score"] == 30, "incr applied once")
+            let conflict = try await server.request(.post, "/api/scores/submit", json: Self.submission(game: "quests", score: "31", runId: "same", session: session), token: token)
+            #expect(conflict.status == .conflict && (Self.errorCode(conflict.body)) == "RUN_CONFLICT")
+        }
+    }
+
+    @Test func actionsEarnCataloguePointsAndOnceOnlyActionsRefuseRepeats() async throws {
+        try await TestServer.run { server in
+            let token = try await server.register("alice")
+            let login = try await server.request(.post, "/api/actions/complete", json: #"{"actionId":"login","data":{"points":9999}}"#, token: token)
+            #expect(login.status == .ok)
+            let body = try JSON.object(login.body)
+            #expect(body["success"] as? Bool == true && body[int: "pointsEarned"] == 5 && body[int: "newScore"] == 5 && body[int: "rank"] == 1)
+            let again = try JSON.object(try await server.request(.post, "/api/actions/complete", json: #"{"actionId":"login"}"#, token: token).body)
+            #expect(again[int: "newScore"] == 10)
+            #expect(try await server.request(.post, "/api/actions/complete", json: #"{"actionId":"tutorial"}"#, token: token).status == .ok)
+            let repeated = try await server.request(.post, "/api/actions/complete", json: #"{"actionId":"tutorial"}"#, token: token)
+            #expect(repeated.status == .conflict && (Self.errorCode(repeated.body)) == "ALREADY_COMPLETED")
+            let unknown = try await server.request(.post, "/api/actions/complete", json: #"{"actionId":"teleport"}"#, token: token)
+            #expect(unknown.status == .badRequest && (Self.errorCode(unknown.body)) == "INVALID_ACTION")
+            let standing = try JSON.object(try await server.request(.get, "/api/leaderboards/quests/players/\(try JSON.object(try await server.request(.get, "/api/me", token: token).body)[string: "userId"] ?? "")").body)
+            #expect(standing[object: "entry"]?[int: "score"] == 60)
+        }
+    }
+
+    @Test func rateLimitAnswers429WithRetryAfter() async throws {
+        try await TestServer.run(configure: { $0.scoreSubmissionsPerMinute = 3 }) { server in
+            let token = try await server.register("alice")
+            var last: (status: HTTPResponse.Status, headers: HTTPFields, body: String)?
+            for _ in 0..<4 { last = try await server.request(.post, "/api/actions/complete", json: #"{"actionId":"login"}"#, token: token) }
+            let limited = try #require(last)
+            #expect(limited.status == .tooManyRequests)
+            #expect(Self.errorCode(limited.body) == "RATE_LIMIT_EXCEEDED")
+            let retryAfter = Int(limited.headers[.retryAfter] ?? "") ?? 0
+            #expect(retryAfter >= 1 && retryAfter <= 20)
+            #expect(try JSON.object(limited.body)[object: "error"]?[int: "retryAfter"] == retryAfter)
+        }
+    }
+
+    @Test func implausibleScoresAreFlaggedForAdmins() async throws {
+        try await TestServer.run { server in
+            let token = try await server.register("cheater")
+            let session = try await server.startRun(game: "guarded", token: token)
+            let response = try await server.request(.post, "/api/scores/submit", json: Self.submission(game: "guarded", score: "5000", runId: "r", session: session), token: token)
+            #expect(response.status == .badRequest && (Self.errorCode(response.body)) == "IMPLAUSIBLE_SCORE")
+            #expect(try await server.request(.get, "/api/admin/flags", token: token).status == .forbidden)
+            let admin = try await server.register("admin")
+            let flags = try JSON.object(try await server.request(.get, "/api/admin/flags", token: admin).body)[array: "flags"] ?? []
+            #expect(flags.count == 1)
+            #expect(flags.first?[string: "gameId"] == "guarded" && flags.first?[int: "score"] == 5000)
+            #expect(flags.first?[string: "reason"]?.contains("points per second") == true)
+        }
+    }
+
+    @Test func authenticatedSocketsFollowOnlyTheirOwnPersonalEntry() async throws {
+        try await TestServer.run { server in
+            let token = try await server.register("alice")
+            let client = try await LiveClient.connect(port: server.port, query: "?token=\(token)")
+            defer { client.close() }
+            client.send(#"{"type":"subscribe","gameId":"arcade","scopes":["personal"],"userId":"someone-else"}"#)
+            #expect(try await client.nextMessage()[string: "code"] == "FORBIDDEN")
+            client.send(#"{"type":"subscribe","gameId":"arcade","scopes":["personal"]}"#)
+            let state = try await client.nextMessage()
+            #expect(state[string: "type"] == "leaderboard:state")
+            #expect(state[object: "payload"]?[string: "userId"] != nil)
+            await #expect(throws: (any Error).self) { try await LiveClient.connect(port: server.port, query: "?token=forged") }
+        }
+    }
+}
+
+extension Data {
+    init?(base64URL text: String) {
+        var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        while base64.count % 4 != 0 { base64 += "=" }
+        self.init(base64Encoded: base64)
+    }
+}
