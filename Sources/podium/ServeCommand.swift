@@ -10,6 +10,12 @@ struct ServeCommand: AsyncParsableCommand {
         abstract: "Run the Podium server (HTTP API, WebSocket hub and web pages on one port)."
     )
 
+    @Flag(help: "Production mode: hides the test-score button and requires a JWT secret. Env: PODIUM_ENV=production.")
+    var production = false
+
+    @Option(help: "Folder of the web pages. Env: PODIUM_PUBLIC_DIR. Default Public.")
+    var publicDirectory: String?
+
     @Option(help: "Address to listen on. Env: PODIUM_HOST. Default 127.0.0.1.")
     var host: String?
 
@@ -46,6 +52,8 @@ struct ServeCommand: AsyncParsableCommand {
     func run() async throws {
         let environment = ProcessInfo.processInfo.environment
         var configuration = ServerConfiguration()
+        configuration.isProduction = production || environment["PODIUM_ENV"] == "production"
+        configuration.publicDirectory = publicDirectory ?? environment["PODIUM_PUBLIC_DIR"] ?? configuration.publicDirectory
         configuration.host = host ?? environment["PODIUM_HOST"] ?? configuration.host
         configuration.port = try port ?? Self.integer(environment, "REALTIME_PORT") ?? configuration.port
         let storageName = storage ?? environment["PODIUM_STORAGE"] ?? configuration.storage.rawValue

@@ -61,4 +61,4 @@ public protocol AccountStore: Sendable {
 }
 
 /// Everything Podium keeps durably.
-public typealias PodiumStore = EventStore & AccountStore
+public typealias PodiumStore = EventStore & AccountStore & AdminStore

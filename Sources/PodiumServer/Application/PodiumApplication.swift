@@ -15,6 +15,7 @@ public struct PodiumApplication: Sendable {
     public let store: any PodiumStore
     public let writer: ScoreWriter
     let tokens: TokenService
+    let bans: BanList
     let logger: Logger
 
     /// Loads the games registry, opens the store and builds empty boards (the writer
@@ -22,15 +23,24 @@ public struct PodiumApplication: Sendable {
     public init(configuration: ServerConfiguration, logger: Logger) async throws {
         self.configuration = configuration
         self.logger = logger
-        let registry = try GameRegistry.load(from: configuration.gamesFile)
+        var registry = try GameRegistry.load(from: configuration.gamesFile)
+        store = try Self.openStore(configuration)
+        for game in try await store.storedGames() {
+            registry.games.removeAll { $0.id == game.id }
+            registry.games.append(game)
+        }
+        bans = BanList()
+        bans.load(try await store.bannedUserIds())
         leaderboards = LeaderboardService(registry: registry)
         hub = LiveHub(leaderboards: leaderboards, configuration: configuration.live, logger: logger)
         readiness = Readiness()
-        store = try Self.openStore(configuration)
         writer = ScoreWriter(
             store: store, leaderboards: leaderboards, hub: hub, readiness: readiness, configuration: configuration.writer, logger: logger
         )
         var secret = configuration.jwtSecret
+        if configuration.isProduction, (secret?.utf8.count ?? 0) < 32 {
+            throw ConfigurationError("production mode needs PODIUM_JWT_SECRET (--jwt-secret) of at least 32 bytes")
+        }
         if secret == nil {
             logger.warning("PODIUM_JWT_SECRET is not set: using a random key, so access tokens end with this process")
             secret = RunController.randomToken()
@@ -64,16 +74,18 @@ public struct PodiumApplication: Sendable {
         IngestController(leaderboards: leaderboards, writer: writer, secret: configuration.ingestSecret, maxBodySize: bodyLimit)
             .addRoutes(to: router)
         AuthController(
-            accounts: store, tokens: tokens, attempts: RateLimiter(limit: configuration.authAttemptsPerMinute, per: .seconds(60)),
+            accounts: store, bans: bans, tokens: tokens, attempts: RateLimiter(limit: configuration.authAttemptsPerMinute, per: .seconds(60)),
             bcryptCost: configuration.bcryptCost, adminUsers: Set(configuration.adminUsers.map { $0.lowercased() }), maxBodySize: bodyLimit
         ).addRoutes(to: router)
         RunController(
-            leaderboards: leaderboards, accounts: store, writer: writer, submissions: submissions,
+            leaderboards: leaderboards, accounts: store, writer: writer, submissions: submissions, bans: bans,
             sessionLifetime: Int64(configuration.runSessionLifetime) * 1000, maxBodySize: bodyLimit
         ).addRoutes(to: router)
-        ActionController(leaderboards: leaderboards, accounts: store, writer: writer, submissions: submissions, maxBodySize: bodyLimit)
+        ActionController(leaderboards: leaderboards, accounts: store, writer: writer, submissions: submissions, bans: bans, maxBodySize: bodyLimit)
             .addRoutes(to: router)
-        AdminController(accounts: store).addRoutes(to: router)
+        AdminController(leaderboards: leaderboards, store: store, writer: writer, bans: bans, maxBodySize: bodyLimit).addRoutes(to: router)
+        PageController(publicDirectory: configuration.publicDirectory, isProduction: configuration.isProduction).addRoutes(to: router)
+        router.add(middleware: FileMiddleware(configuration.publicDirectory, searchForIndexHtml: false))
         LiveController(hub: hub, maxMessageSize: configuration.maxFrameSize).addRoutes(to: router)
         return router
     }

@@ -1,5 +1,9 @@
 /// Everything `podium serve` can be told, with safe defaults.
 public struct ServerConfiguration: Sendable {
+    /// Production mode: no "Submit test score" button, and a JWT secret is required.
+    public var isProduction = false
+    /// Folder of the web pages and their assets.
+    public var publicDirectory = "Public"
     /// Address to listen on; 127.0.0.1 keeps a development server private.
     public var host = "127.0.0.1"
     /// Port for HTTP and WebSocket (seed 000's `REALTIME_PORT`, default 4000).

@@ -33,6 +33,12 @@ public final class LeaderboardService: Sendable {
         return board
     }
 
+    /// Adds a game, or replaces its definition and board (after an admin edit).
+    func upsertGame(_ game: Game, board: sending Board) {
+        let replacement = GameBoard(game: game, board: board, updatedAt: Timestamp.now())
+        boards.withLock { $0[game.id] = replacement }
+    }
+
     /// Puts a restored board in place of a game's current one.
     func replaceBoard(of gameId: String, with board: sending Board) throws(APIError) {
         let game = try game(gameId)

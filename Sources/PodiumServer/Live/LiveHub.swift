@@ -163,6 +163,24 @@ public final class LiveHub: Service, Sendable {
         if isFirst { flushRequestContinuation.yield(gameId) }
     }
 
+    /// Sends every subscriber of a game its current state at the end of the interval
+    /// (after the game was redefined or its board rebuilt).
+    func publishEverything(gameId: String) {
+        let isFirst = state.withLock { state -> Bool in
+            var pending = state.pending[gameId] ?? PendingFlush()
+            for key in state.topSubscribers.keys where key.gameId == gameId { pending.partitions.insert(key.partition) }
+            if var topics = state.personalSubscribers[gameId] {
+                for userId in topics.keys { topics[userId]?.lastSent = nil }
+                state.personalSubscribers[gameId] = topics
+                pending.personal = true
+            }
+            let isFirst = state.pending[gameId] == nil
+            state.pending[gameId] = pending
+            return isFirst
+        }
+        if isFirst { flushRequestContinuation.yield(gameId) }
+    }
+
     /// Sends the pending updates of one game: each changed partition's top N, encoded once
     /// for all its subscribers, and each personal subscriber's entry if it moved.
     func flush(gameId: String) {

@@ -8,6 +8,7 @@ struct ActionController {
     let accounts: any AccountStore
     let writer: ScoreWriter
     let submissions: RateLimiter
+    let bans: BanList
     let maxBodySize: Int
 
     struct Completion: Decodable {
@@ -25,6 +26,7 @@ struct ActionController {
 
     @Sendable func complete(_ request: Request, context: PodiumRequestContext) async throws -> Response {
         let identity = try context.requireIdentity()
+        try bans.check(identity)
         try submissions.take(identity.userId)
         let body = try await request.decodeJSON(as: Completion.self, limit: maxBodySize)
         let (game, action) = try findAction(body.actionId, in: body.gameId)

@@ -1,12 +1,161 @@
+import Foundation
 import Hummingbird
+import PodiumEngine
 
-/// Admin routes: the flagged submissions.
+/// The admin API: games, announcements, moderation (removals and bans) and flagged
+/// submissions. Every route needs the admin role.
 struct AdminController {
-    let accounts: any AccountStore
+    let leaderboards: LeaderboardService
+    let store: any PodiumStore
+    let writer: ScoreWriter
+    let bans: BanList
+    let maxBodySize: Int
+
+    struct AnnouncementBody: Decodable {
+        var title: String
+        var body: String
+    }
 
     func addRoutes(to router: Router<PodiumRequestContext>) {
-        router.get("api/admin/flags", use: flags)
+        router.get("api/announcements", use: listAnnouncements)
+        let admin = router.group("api/admin")
+        admin.get("flags", use: flags)
+        admin.post("games", use: createGame)
+        admin.put("games/:gameId", use: updateGame)
+        admin.post("announcements", use: createAnnouncement)
+        admin.put("announcements/:id", use: updateAnnouncement)
+        admin.delete("announcements/:id", use: deleteAnnouncement)
+        admin.delete("players/:gameId/:userId", use: removePlayer)
+        admin.post("users/:userId/ban", use: ban)
     }
+
+    // MARK: Games
+
+    @Sendable func createGame(_ request: Request, context: PodiumRequestContext) async throws -> Response {
+        _ = try context.requireAdmin()
+        let game = try await decodeGame(request)
+        guard (try? leaderboards.game(game.id)) == nil else {
+            throw APIError(.conflict, code: "GAME_EXISTS", message: "A game '\(game.id)' exists; edit it with PUT.")
+        }
+        try await save(game)
+        return gameResponse(game, status: .created)
+    }
+
+    @Sendable func updateGame(_ request: Request, context: PodiumRequestContext) async throws -> Response {
+        _ = try context.requireAdmin()
+        let gameId = try context.parameters.require("gameId")
+        _ = try leaderboards.game(gameId)
+        var game = try await decodeGame(request, defaultId: gameId)
+        guard game.id == gameId else { throw APIError.validation("A game's id cannot change.") }
+        game.id = gameId
+        try await save(game)
+        return gameResponse(game, status: .ok)
+    }
+
+    private func decodeGame(_ request: Request, defaultId: String? = nil) async throws -> Game {
+        let game = try await request.decodeJSON(as: Game.self, limit: maxBodySize)
+        if let problem = game.problems.first { throw APIError.validation(problem) }
+        return game
+    }
+
+    private func save(_ game: Game) async throws {
+        do {
+            try await store.saveGame(game)
+        } catch is StoreError {
+            throw APIError.storageUnavailable("The game cannot be saved right now.")
+        }
+        try await writer.reconfigure(game)
+    }
+
+    private func gameResponse(_ game: Game, status: HTTPResponse.Status) -> Response {
+        var json = JSONWriter(capacity: 512)
+        game.write(to: &json, leader: nil, players: 0)
+        return .json(json.buffer, status: status)
+    }
+
+    // MARK: Announcements
+
+    @Sendable func listAnnouncements(_ request: Request, context: PodiumRequestContext) async throws -> Response {
+        var json = JSONWriter(capacity: 1024)
+        json.beginObject()
+        json.key("announcements")
+        json.beginArray()
+        for announcement in try await store.announcements() { announcement.write(to: &json) }
+        json.endArray()
+        json.endObject()
+        return .json(json.buffer)
+    }
+
+    @Sendable func createAnnouncement(_ request: Request, context: PodiumRequestContext) async throws -> Response {
+        _ = try context.requireAdmin()
+        let body = try await validAnnouncement(request)
+        let now = Timestamp.now()
+        let announcement = Announcement(id: UUID().uuidString.lowercased(), title: body.title, body: body.body, createdAt: now, updatedAt: now)
+        try await storing { try await store.saveAnnouncement(announcement) }
+        return announcementResponse(announcement, status: .created)
+    }
+
+    @Sendable func updateAnnouncement(_ request: Request, context: PodiumRequestContext) async throws -> Response {
+        _ = try context.requireAdmin()
+        let id = try context.parameters.require("id")
+        guard var announcement = try await store.announcements().first(where: { $0.id == id }) else {
+            throw APIError.notFound("There is no announcement '\(id)'.")
+        }
+        let body = try await validAnnouncement(request)
+        announcement.title = body.title
+        announcement.body = body.body
+        announcement.updatedAt = Timestamp.now()
+        try await storing { [announcement] in try await store.saveAnnouncement(announcement) }
+        return announcementResponse(announcement, status: .ok)
+    }
+
+    @Sendable func deleteAnnouncement(_ request: Request, context: PodiumRequestContext) async throws -> Response {
+        _ = try context.requireAdmin()
+        let id = try context.parameters.require("id")
+        let deleted = try await storing { try await store.deleteAnnouncement(id: id) }
+        guard deleted else { throw APIError.notFound("There is no announcement '\(id)'.") }
+        return Response(status: .noContent)
+    }
+
+    private func validAnnouncement(_ request: Request) async throws -> AnnouncementBody {
+        var body = try await request.decodeJSON(as: AnnouncementBody.self, limit: maxBodySize)
+        body.title = body.title.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard (1...200).contains(body.title.count) else { throw APIError.validation("title must be 1-200 characters.") }
+        guard body.body.count <= 10_000 else { throw APIError.validation("body must be at most 10,000 characters.") }
+        return body
+    }
+
+    private func announcementResponse(_ announcement: Announcement, status: HTTPResponse.Status) -> Response {
+        var json = JSONWriter(capacity: 512)
+        announcement.write(to: &json)
+        return .json(json.buffer, status: status)
+    }
+
+    // MARK: Moderation
+
+    @Sendable func removePlayer(_ request: Request, context: PodiumRequestContext) async throws -> Response {
+        _ = try context.requireAdmin()
+        let gameId = try context.parameters.require("gameId")
+        let userId = try context.parameters.require("userId")
+        _ = try leaderboards.game(gameId)
+        guard try leaderboards.standing(gameId, userId: userId) != nil else { throw APIError.playerNotFound(userId) }
+        _ = try await writer.submit(LoggedEvent(gameId: gameId, kind: .removal, userId: userId, achievedAt: Timestamp.now(), source: .admin))
+        return .json(ByteBuffer(string: #"{"ok":true}"#))
+    }
+
+    @Sendable func ban(_ request: Request, context: PodiumRequestContext) async throws -> Response {
+        _ = try context.requireAdmin()
+        let userId = try context.parameters.require("userId")
+        let found = try await storing { try await store.banUser(id: userId, at: Timestamp.now()) }
+        guard found else { throw APIError.notFound("There is no user '\(userId)'.") }
+        bans.ban(userId)
+        for game in leaderboards.games where try leaderboards.standing(game.id, userId: userId) != nil {
+            _ = try await writer.submit(LoggedEvent(gameId: game.id, kind: .removal, userId: userId, achievedAt: Timestamp.now(), source: .admin))
+        }
+        return .json(ByteBuffer(string: #"{"ok":true}"#))
+    }
+
+    // MARK: Flags
 
     @Sendable func flags(_ request: Request, context: PodiumRequestContext) async throws -> Response {
         _ = try context.requireAdmin()
@@ -17,7 +166,7 @@ struct AdminController {
         json.beginObject()
         json.key("flags")
         json.beginArray()
-        for flag in try await accounts.flags(limit: limit) {
+        for flag in try await store.flags(limit: limit) {
             json.beginObject()
             json.field("userId", flag.userId)
             json.field("gameId", flag.gameId)
@@ -29,5 +178,26 @@ struct AdminController {
         json.endArray()
         json.endObject()
         return .json(json.buffer)
+    }
+
+    /// Runs a store call, turning its failure into 503.
+    private func storing<T: Sendable>(_ body: () async throws -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch is StoreError {
+            throw APIError.storageUnavailable("The change cannot be saved right now.")
+        }
+    }
+}
+
+extension Announcement {
+    func write(to json: inout JSONWriter) {
+        json.beginObject()
+        json.field("id", id)
+        json.field("title", title)
+        json.field("body", body)
+        json.field("createdAt", Timestamp.format(createdAt))
+        json.field("updatedAt", Timestamp.format(updatedAt))
+        json.endObject()
     }
 }

@@ -7,6 +7,7 @@ import PodiumEngine
 /// `POST /api/auth/register`, `POST /api/auth/login`, `GET /api/me`.
 struct AuthController {
     let accounts: any AccountStore
+    let bans: BanList
     let tokens: TokenService
     let attempts: RateLimiter
     let bcryptCost: UInt8
@@ -65,6 +66,7 @@ struct AuthController {
             Bcrypt.verify(body.password, hash: hash ?? Self.dummyHash)
         }
         guard let user, hash != nil, matches else { throw APIError.unauthorized("Wrong username or password.") }
+        guard !bans.isBanned(user.id) else { throw APIError(.forbidden, code: "BANNED", message: "This account is banned.") }
         return try await tokenResponse(for: user, status: .ok)
     }
 

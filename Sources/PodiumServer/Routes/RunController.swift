@@ -9,6 +9,7 @@ struct RunController {
     let accounts: any AccountStore
     let writer: ScoreWriter
     let submissions: RateLimiter
+    let bans: BanList
     /// Milliseconds a run token lives.
     let sessionLifetime: Int64
     let maxBodySize: Int
@@ -32,6 +33,7 @@ struct RunController {
 
     @Sendable func startSession(_ request: Request, context: PodiumRequestContext) async throws -> Response {
         let identity = try context.requireIdentity()
+        try bans.check(identity)
         let body = try await request.decodeJSON(as: SessionRequest.self, limit: maxBodySize)
         _ = try leaderboards.game(body.gameId)
         let token = Self.randomToken()
@@ -55,6 +57,7 @@ struct RunController {
 
     @Sendable func submit(_ request: Request, context: PodiumRequestContext) async throws -> Response {
         let identity = try context.requireIdentity()
+        try bans.check(identity)
         try submissions.take(identity.userId)
         let body = try await request.decodeJSON(as: Submission.self, limit: maxBodySize)
         let game = try leaderboards.game(body.gameId)

@@ -11,6 +11,9 @@ public final class MemoryEventStore: PodiumStore {
         var userIdsByName: [String: String] = [:]
         var sessions: [String: RunSession] = [:]
         var flags: [FlaggedSubmission] = []
+        var games: [String: Game] = [:]
+        var announcements: [String: Announcement] = [:]
+        var banned: Set<String> = []
     }
 
     private let state = Mutex(State())
@@ -83,6 +86,38 @@ public final class MemoryEventStore: PodiumStore {
 
     public func flags(limit: Int) async throws -> [FlaggedSubmission] {
         state.withLock { Array($0.flags.suffix(limit).reversed()) }
+    }
+
+    public func storedGames() async throws -> [Game] {
+        state.withLock { Array($0.games.values) }
+    }
+
+    public func saveGame(_ game: Game) async throws {
+        state.withLock { $0.games[game.id] = game }
+    }
+
+    public func announcements() async throws -> [Announcement] {
+        state.withLock { $0.announcements.values.sorted { ($0.createdAt, $0.id) > ($1.createdAt, $1.id) } }
+    }
+
+    public func saveAnnouncement(_ announcement: Announcement) async throws {
+        state.withLock { $0.announcements[announcement.id] = announcement }
+    }
+
+    public func deleteAnnouncement(id: String) async throws -> Bool {
+        state.withLock { $0.announcements.removeValue(forKey: id) != nil }
+    }
+
+    public func banUser(id: String, at time: Int64) async throws -> Bool {
+        state.withLock { state in
+            guard state.users[id] != nil else { return false }
+            state.banned.insert(id)
+            return true
+        }
+    }
+
+    public func bannedUserIds() async throws -> Set<String> {
+        state.withLock { $0.banned }
     }
 
     public func saveSnapshots(_ snapshots: [BoardSnapshot]) async throws {

@@ -81,6 +81,25 @@ public final class SQLiteEventStore: PodiumStore {
                     """
             )
         }
+        migrator.registerMigration("v3: admin games, announcements, bans") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE games (
+                        id TEXT PRIMARY KEY,
+                        definition TEXT NOT NULL,
+                        updated_at INTEGER NOT NULL
+                    );
+                    CREATE TABLE announcements (
+                        id TEXT PRIMARY KEY,
+                        title TEXT NOT NULL,
+                        body TEXT NOT NULL,
+                        created_at INTEGER NOT NULL,
+                        updated_at INTEGER NOT NULL
+                    );
+                    ALTER TABLE users ADD COLUMN banned_at INTEGER;
+                    """
+            )
+        }
         return migrator
     }
 
@@ -228,7 +247,7 @@ public final class SQLiteEventStore: PodiumStore {
     }
 
     /// A write transaction whose database errors become ``StoreError/unavailable(_:)``.
-    private func writing<T: Sendable>(_ updates: @Sendable @escaping (Database) throws -> T) async throws -> T {
+    func writing<T: Sendable>(_ updates: @Sendable @escaping (Database) throws -> T) async throws -> T {
         do {
             return try await pool.write(updates)
         } catch let error as DatabaseError {

@@ -33,6 +33,7 @@ public final class ScoreWriter: Service, Sendable {
 
     private enum Item {
         case write(LoggedEvent, CheckedContinuation<Result, any Error>)
+        case reconfigure(Game, CheckedContinuation<Void, any Error>)
         case snapshot
     }
 
@@ -75,6 +76,23 @@ public final class ScoreWriter: Service, Sendable {
             let waiter = queue.withLock { queue -> CheckedContinuation<Void, Never>?? in
                 guard !queue.isClosed else { return .none }
                 queue.items.append(.write(event, continuation))
+                defer { queue.waiter = nil }
+                return .some(queue.waiter)
+            }
+            switch waiter {
+            case .none: continuation.resume(throwing: APIError.storageUnavailable("The server is shutting down."))
+            case .some(let waiter): waiter?.resume()
+            }
+        }
+    }
+
+    /// Adds or redefines a game: its board is refolded from the log under the new rules,
+    /// between two commits, and its subscribers get the new state.
+    public func reconfigure(_ game: Game) async throws {
+        try await withCheckedThrowingContinuation { continuation in
+            let waiter = queue.withLock { queue -> CheckedContinuation<Void, Never>?? in
+                guard !queue.isClosed else { return .none }
+                queue.items.append(.reconfigure(game, continuation))
                 defer { queue.waiter = nil }
                 return .some(queue.waiter)
             }
@@ -157,8 +175,19 @@ public final class ScoreWriter: Service, Sendable {
             var wantsSnapshot = false
             for item in items {
                 switch item {
-                case .write(let event, let continuation): writes.append((event, continuation))
-                case .snapshot: wantsSnapshot = true
+                case .write(let event, let continuation):
+                    writes.append((event, continuation))
+                case .reconfigure(let game, let continuation):
+                    if !writes.isEmpty { await commit(writes) }
+                    writes.removeAll()
+                    do {
+                        try await refold(game)
+                        continuation.resume()
+                    } catch {
+                        continuation.resume(throwing: error)
+                    }
+                case .snapshot:
+                    wantsSnapshot = true
                 }
             }
             if !writes.isEmpty { await commit(writes) }
@@ -218,6 +247,19 @@ public final class ScoreWriter: Service, Sendable {
         let (total, overflow) = current.addingReportingOverflow(event.score)
         if overflow { throw APIError(BoardError.scoreOverflow(current: current, increment: event.score)) }
         pendingTotals[key] = total
+    }
+
+    /// Rebuilds one game's board from the whole log under `game`'s rules.
+    private func refold(_ game: Game) async throws {
+        let collected = EventBuffer()
+        try await store.readEvents(after: 0, chunkSize: configuration.replayChunkSize) { events in
+            collected.append(events.filter { $0.gameId == game.id })
+        }
+        let board = Board(configuration: game.boardConfiguration)
+        for event in collected.events { _ = event.apply(to: board) }
+        leaderboards.upsertGame(game, board: board)
+        snapshotSequence.store(0, ordering: .releasing)
+        hub.publishEverything(gameId: game.id)
     }
 
     // MARK: Snapshots and restore
@@ -301,4 +343,13 @@ extension APIError {
     static func storageUnavailable(_ message: String) -> APIError {
         APIError(.serviceUnavailable, code: "STORAGE_UNAVAILABLE", message: message, retryAfter: 1)
     }
+}
+
+/// Events gathered across the chunks of a log read.
+final class EventBuffer: Sendable {
+    private let buffer = Mutex<[LoggedEvent]>([])
+
+    func append(_ events: [LoggedEvent]) { buffer.withLock { $0 += events } }
+
+    var events: [LoggedEvent] { buffer.withLock { $0 } }
 }

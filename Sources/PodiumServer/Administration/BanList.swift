@@ -1,0 +1,19 @@
+import Synchronization
+
+/// The banned users, kept in memory so every submission can be checked without a query.
+public final class BanList: Sendable {
+    private let ids = Mutex<Set<String>>([])
+
+    public init() {}
+
+    func load(_ banned: Set<String>) { ids.withLock { $0 = banned } }
+
+    func ban(_ userId: String) { ids.withLock { _ = $0.insert(userId) } }
+
+    func isBanned(_ userId: String) -> Bool { ids.withLock { $0.contains(userId) } }
+
+    /// Refuses a banned user with 403 `BANNED`.
+    func check(_ identity: Identity) throws(APIError) {
+        if isBanned(identity.userId) { throw APIError(.forbidden, code: "BANNED", message: "This account is banned.") }
+    }
+}

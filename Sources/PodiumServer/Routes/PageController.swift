@@ -1,0 +1,26 @@
+import Foundation
+import Hummingbird
+
+/// The web pages (plain files under the public directory) and `GET /api/config`.
+struct PageController {
+    let publicDirectory: String
+    let isProduction: Bool
+
+    func addRoutes(to router: Router<PodiumRequestContext>) {
+        router.get("/") { _, _ in try page("index.html") }
+        router.get("games/:gameId") { _, _ in try page("game.html") }
+        router.get("admin") { _, _ in try page("admin.html") }
+        router.get("api/config") { _, _ in
+            Response.json(ByteBuffer(string: #"{"production":\#(isProduction)}"#))
+        }
+    }
+
+    private func page(_ name: String) throws -> Response {
+        let path = (publicDirectory as NSString).appendingPathComponent(name)
+        guard let data = FileManager.default.contents(atPath: path) else { throw APIError.notFound("The page \(name) is not installed.") }
+        return Response(
+            status: .ok, headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-cache"],
+            body: .init(byteBuffer: ByteBuffer(bytes: data))
+        )
+    }
+}

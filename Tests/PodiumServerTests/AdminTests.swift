@@ -1,0 +1,102 @@
+import Foundation
+import HTTPTypes
+import Testing
+
+@testable import PodiumServer
+
+@Suite("Admin API: games, announcements, moderation")
+struct AdminTests {
+    static let newGame = #"{"id":"puzzle","name":"Puzzle","sortOrder":"asc","operator":"best","maxScore":600000,"topN":5,"actions":[]}"#
+
+    @Test func adminRoutesNeedTheAdminRole() async throws {
+        try await TestServer.run { server in
+            let player = try await server.register("player")
+            #expect(try await server.request(.post, "/api/admin/games", json: Self.newGame, token: player).status == .forbidden)
+            #expect(try await server.request(.post, "/api/admin/games", json: Self.newGame).status == .unauthorized)
+            #expect(try await server.request(.post, "/api/admin/announcements", json: #"{"title":"t","body":"b"}"#, token: player).status == .forbidden)
+        }
+    }
+
+    @Test func gamesCreatedAndEditedPersistAndRefold() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        try await TestServer.run(in: directory) { server in
+            let admin = try await server.register("admin")
+            #expect(try await server.request(.post, "/api/admin/games", json: Self.newGame, token: admin).status == .created)
+            #expect(try await server.request(.post, "/api/admin/games", json: Self.newGame, token: admin).status == .conflict)
+            let invalid = try await server.request(.post, "/api/admin/games", json: #"{"id":"Bad Id","name":"x"}"#, token: admin)
+            #expect(invalid.status == .badRequest)
+            try await server.ingest(game: "puzzle", user: "slow", score: 90_000)
+            try await server.ingest(game: "puzzle", user: "fast", score: 30_000)
+            let page = try JSON.object(try await server.request(.get, "/api/leaderboards/puzzle").body)
+            #expect(page[array: "entries"]?.compactMap { $0[string: "userId"] } == ["fast", "slow"])
+            let flipped = Self.newGame.replacingOccurrences(of: #""asc""#, with: #""desc""#)
+            #expect(try await server.request(.put, "/api/admin/games/puzzle", json: flipped, token: admin).status == .ok)
+            let refolded = try JSON.object(try await server.request(.get, "/api/leaderboards/puzzle").body)
+            #expect(refolded[array: "entries"]?.compactMap { $0[string: "userId"] } == ["slow", "fast"], "refolded under the new order")
+        }
+        try await TestServer.run(in: directory) { server in
+            let game = try JSON.object(try await server.request(.get, "/api/games/puzzle").body)
+            #expect(game[string: "sortOrder"] == "desc", "the edited game survives a restart")
+            let page = try JSON.object(try await server.request(.get, "/api/leaderboards/puzzle").body)
+            #expect(page[array: "entries"]?.compactMap { $0[string: "userId"] } == ["slow", "fast"])
+        }
+    }
+
+    @Test func announcementsCRUD() async throws {
+        try await TestServer.run { server in
+            let admin = try await server.register("admin")
+            let created = try await server.request(.post, "/api/admin/announcements", json: #"{"title":"Season 1","body":"Starts now"}"#, token: admin)
+            #expect(created.status == .created)
+            let id = try #require(try JSON.object(created.body)[string: "id"])
+            #expect(try await server.request(.put, "/api/admin/announcements/\(id)", json: #"{"title":"Season 1!","body":"Go"}"#, token: admin).status == .ok)
+            let list = try JSON.object(try await server.request(.get, "/api/announcements").body)[array: "announcements"] ?? []
+            #expect(list.map { $0[string: "title"] } == ["Season 1!"])
+            #expect(try await server.request(.delete, "/api/admin/announcements/\(id)", token: admin).status == .noContent)
+            #expect(try await server.request(.delete, "/api/admin/announcements/\(id)", token: admin).status == .notFound)
+            let empty = try await server.request(.post, "/api/admin/announcements", json: #"{"title":"  ","body":""}"#, token: admin)
+            #expect(empty.status == .badRequest)
+        }
+    }
+
+    @Test func removingAPlayerUpdatesLiveBoards() async throws {
+        try await TestServer.run(configure: { $0.live.coalescingInterval = .milliseconds(20) }) { server in
+            let admin = try await server.register("admin")
+            try await server.ingest(user: "cheater", score: 999_999)
+            try await server.ingest(user: "honest", score: 10)
+            let client = try await LiveClient.connect(port: server.port)
+            defer { client.close() }
+            client.send(#"{"type":"subscribe","gameId":"arcade","scopes":["global"]}"#)
+            _ = try await client.nextMessage()
+            #expect(try await server.request(.delete, "/api/admin/players/arcade/cheater", token: admin).status == .ok)
+            let update = try await client.nextMessage()
+            #expect(update[object: "payload"]?[array: "entries"]?.compactMap { $0[string: "userId"] } == ["honest"])
+            #expect(try await server.request(.delete, "/api/admin/players/arcade/cheater", token: admin).status == .notFound)
+        }
+    }
+
+    @Test func bannedUsersLoseTheirEntriesAndCannotSubmit() async throws {
+        try await TestServer.run { server in
+            let admin = try await server.register("admin")
+            let token = try await server.register("mallory")
+            let userId = try #require(try JSON.object(try await server.request(.get, "/api/me", token: token).body)[string: "userId"])
+            #expect(try await server.request(.post, "/api/actions/complete", json: #"{"actionId":"login"}"#, token: token).status == .ok)
+            #expect(try await server.request(.post, "/api/admin/users/\(userId)/ban", token: admin).status == .ok)
+            #expect(try await server.request(.get, "/api/leaderboards/quests/players/\(userId)").status == .notFound)
+            let refused = try await server.request(.post, "/api/actions/complete", json: #"{"actionId":"login"}"#, token: token)
+            #expect(refused.status == .forbidden)
+            let login = try await server.request(.post, "/api/auth/login", json: #"{"username":"mallory","password":"correct horse battery"}"#)
+            #expect(login.status == .forbidden)
+        }
+    }
+
+    @Test func configTellsPagesTheMode() async throws {
+        try await TestServer.run(configure: { $0.isProduction = true }) { server in
+            let config = try JSON.object(try await server.request(.get, "/api/config").body)
+            #expect(config["production"] as? Bool == true)
+        }
+        await #expect(throws: ConfigurationError.self) {
+            try await TestServer.run(configure: { $0.isProduction = true; $0.jwtSecret = "short" }) { _ in }
+        }
+    }
+}
