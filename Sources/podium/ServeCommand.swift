@@ -43,6 +43,15 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "HS256 key of access tokens, at least 32 bytes. Env: PODIUM_JWT_SECRET. Unset: a random key per start.")
     var jwtSecret: String?
 
+    @Option(help: "OpenID issuer whose ID tokens sign users in, e.g. https://accounts.google.com. Env: PODIUM_OIDC_ISSUER.")
+    var oidcIssuer: String?
+
+    @Option(help: "Client id the ID tokens must be issued for (their aud). Env: PODIUM_OIDC_CLIENT_ID.")
+    var oidcClientId: String?
+
+    @Option(help: "The issuer's JWKS URL. Env: PODIUM_OIDC_JWKS_URL. Default for Google: https://www.googleapis.com/oauth2/v3/certs.")
+    var oidcJwksUrl: String?
+
     @Option(help: "Comma-separated usernames that get the admin role. Env: PODIUM_ADMIN_USERS.")
     var adminUsers: String?
 
@@ -73,6 +82,16 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.jwtSecret = jwtSecret ?? environment["PODIUM_JWT_SECRET"].flatMap { $0.isEmpty ? nil : $0 }
         if let admins = adminUsers ?? environment["PODIUM_ADMIN_USERS"] {
             configuration.adminUsers = Set(admins.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
+        }
+        if let issuer = oidcIssuer ?? environment["PODIUM_OIDC_ISSUER"] {
+            guard let clientId = oidcClientId ?? environment["PODIUM_OIDC_CLIENT_ID"] else {
+                throw ValidationError("an OpenID issuer needs its client id (--oidc-client-id or PODIUM_OIDC_CLIENT_ID).")
+            }
+            let googleKeys = issuer == "https://accounts.google.com" ? "https://www.googleapis.com/oauth2/v3/certs" : nil
+            guard let jwksURL = oidcJwksUrl ?? environment["PODIUM_OIDC_JWKS_URL"] ?? googleKeys else {
+                throw ValidationError("an OpenID issuer needs its JWKS URL (--oidc-jwks-url or PODIUM_OIDC_JWKS_URL).")
+            }
+            configuration.openID = .init(issuer: issuer, audience: clientId, jwksURL: jwksURL)
         }
         configuration.scoreSubmissionsPerMinute =
             try scoreRateLimit ?? Self.integer(environment, "PODIUM_SCORE_RATE_LIMIT") ?? configuration.scoreSubmissionsPerMinute

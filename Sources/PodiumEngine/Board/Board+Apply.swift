@@ -28,18 +28,21 @@ extension Board {
         guard current != previous else {
             return BoardChange(userId: event.userId, previous: previous, current: current, partitions: [], version: version)
         }
-        let index = Int(slot)
-        players.displayNames[index] = current.displayName
         guard current.score != previous.score || current.achievedAt != previous.achievedAt || current.countryCode != previous.countryCode
         else {
+            players.update(slot, to: current)
             let ranks = ranks(of: slot)
             return commit(slot: slot, previous: previous, previousRanks: ranks, ranks: ranks)
         }
-        let previousRanks = removeFromTrees(slot)
-        players.scores[index] = current.score
-        players.achievedAt[index] = current.achievedAt
-        players.countries[index] = current.countryCode
-        return commit(slot: slot, previous: previous, previousRanks: previousRanks, ranks: insertIntoTrees(slot))
+        guard current.countryCode == previous.countryCode else {
+            let previousRanks = removeFromTrees(slot)
+            players.update(slot, to: current)
+            return commit(slot: slot, previous: previous, previousRanks: previousRanks, ranks: insertIntoTrees(slot))
+        }
+        let previousKey = key(of: slot)
+        players.update(slot, to: current)
+        let (previousRanks, ranks) = moveInTrees(slot, from: previousKey)
+        return commit(slot: slot, previous: previous, previousRanks: previousRanks, ranks: ranks)
     }
 
     /// Removes a player from every partition (moderation); nil if they are not on the board.

@@ -17,12 +17,12 @@ extension Board {
         }
         writer.writeUInt64(UInt64(global.count))
         global.forEach(fromRank: 0, limit: global.count) { key in
-            let index = Int(key.player)
-            writer.writeString(players.userIds[index])
-            writer.writeString(players.displayNames[index])
-            writer.writeUInt16(players.countries[index]?.rawValue ?? 0)
-            writer.writeInt64(players.scores[index])
-            writer.writeInt64(players.achievedAt[index])
+            let row = players.rows[Int(key.player)]
+            writer.writeString(row.userId)
+            writer.writeString(row.displayName)
+            writer.writeUInt16(row.country?.rawValue ?? 0)
+            writer.writeInt64(row.score)
+            writer.writeInt64(row.achievedAt)
         }
         return writer.bytes
     }

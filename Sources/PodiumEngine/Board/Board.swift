@@ -51,12 +51,8 @@ public final class Board {
 
     @inline(__always)
     func key(of slot: Int32) -> RankKey {
-        let index = Int(slot)
-        return RankKey(
-            sortScore: configuration.sortScore(players.scores[index]),
-            achievedAt: players.achievedAt[index],
-            player: slot
-        )
+        let row = players.rows[Int(slot)]
+        return RankKey(sortScore: configuration.sortScore(row.score), achievedAt: row.achievedAt, player: slot)
     }
 
     /// Inserts the player in `slot` into the global tree and their country's tree;
@@ -65,7 +61,7 @@ public final class Board {
     func insertIntoTrees(_ slot: Int32) -> Ranks {
         let key = key(of: slot)
         let globalRank = global.insert(key) + 1
-        guard let country = players.countries[Int(slot)] else { return Ranks(global: globalRank, local: nil) }
+        guard let country = players.rows[Int(slot)].country else { return Ranks(global: globalRank, local: nil) }
         return Ranks(global: globalRank, local: localTree(creating: country).insert(key) + 1)
     }
 
@@ -75,12 +71,27 @@ public final class Board {
     func removeFromTrees(_ slot: Int32) -> Ranks {
         let key = key(of: slot)
         let globalRank = global.remove(key)! + 1
-        guard let country = players.countries[Int(slot)], let local = locals[country] else {
+        guard let country = players.rows[Int(slot)].country, let local = locals[country] else {
             return Ranks(global: globalRank, local: nil)
         }
         let localRank = local.remove(key).map { $0 + 1 }
         if local.count == 0 { locals[country] = nil }
         return Ranks(global: globalRank, local: localRank)
+    }
+
+    /// Moves the player in `slot`, who stays in the same country, from `previousKey` to
+    /// their current key in both their trees; returns their 1-based ranks before and after.
+    func moveInTrees(_ slot: Int32, from previousKey: RankKey) -> (previous: Ranks, current: Ranks) {
+        let key = key(of: slot)
+        let globalRanks = global.replace(previousKey, with: key)
+        guard let country = players.rows[Int(slot)].country, let local = locals[country] else {
+            return (Ranks(global: globalRanks.old + 1, local: nil), Ranks(global: globalRanks.new + 1, local: nil))
+        }
+        let localRanks = local.replace(previousKey, with: key)
+        return (
+            Ranks(global: globalRanks.old + 1, local: localRanks.old + 1),
+            Ranks(global: globalRanks.new + 1, local: localRanks.new + 1)
+        )
     }
 
     func localTree(creating country: CountryCode) -> RankTree {
@@ -94,7 +105,7 @@ public final class Board {
     func ranks(of slot: Int32) -> Ranks {
         let key = key(of: slot)
         let globalRank = global.rank(of: key)! + 1
-        guard let country = players.countries[Int(slot)], let local = locals[country] else {
+        guard let country = players.rows[Int(slot)].country, let local = locals[country] else {
             return Ranks(global: globalRank, local: nil)
         }
         return Ranks(global: globalRank, local: local.rank(of: key).map { $0 + 1 })

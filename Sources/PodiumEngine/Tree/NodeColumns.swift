@@ -134,6 +134,18 @@ struct NodeColumns {
         widths[Int(node)] &-= 1
     }
 
+    /// Moves slot `from` of `node` to index `to`, shifting the slots between by one.
+    mutating func moveSlot(in node: Int32, from: Int, to: Int) {
+        let start = base(node)
+        let key = key(at: start &+ from)
+        if from < to {
+            moveSlots(from: start &+ from &+ 1, to: start &+ from, count: to &- from)
+        } else {
+            moveSlots(from: start &+ to, to: start &+ to &+ 1, count: from &- to)
+        }
+        setKey(key, at: start &+ to)
+    }
+
     /// Moves the upper half of `node` into a new right neighbour and returns it.
     mutating func split(_ node: Int32) -> Int32 {
         let right = allocate()

@@ -47,30 +47,20 @@ final class RankTree {
         return players.userIdPrecedes(a.player, b.player)
     }
 
-    /// The first slot index of `node` whose key does not rank before `key`.
-    ///
-    /// Counts the lower and tied scores in one branch-free pass over the score column (its
-    /// loads are independent, so a node out of cache costs about one miss, where a binary
-    /// search would wait on each probe), then binary-searches the tied run, if any, with
-    /// full keys.
+    /// The first slot index of `node` whose key does not rank before `key`. Reads only the
+    /// score column unless scores tie.
     @inline(__always)
     private func lowerBound(_ columns: borrowing NodeColumns, _ node: Int32, _ key: RankKey) -> Int {
         let base = columns.base(node)
-        let (below, tied) = columns.sortScores.withUnsafeBufferPointer { scores in
-            var below = 0
-            var tied = 0
-            for slot in base..<(base &+ columns.width(node)) {
-                let score = scores[slot]
-                below &+= score < key.sortScore ? 1 : 0
-                tied &+= score == key.sortScore ? 1 : 0
+        var low = base
+        var high = base &+ columns.width(node)
+        columns.sortScores.withUnsafeBufferPointer { scores in
+            while low < high {
+                let middle = (low &+ high) >> 1
+                let score = scores[middle]
+                let before = score < key.sortScore || (score == key.sortScore && tiePrecedes(columns.key(at: middle), key))
+                if before { low = middle &+ 1 } else { high = middle }
             }
-            return (below, tied)
-        }
-        var low = base &+ below
-        var high = low &+ tied
-        while low < high {
-            let middle = (low &+ high) >> 1
-            if tiePrecedes(columns.key(at: middle), key) { low = middle &+ 1 } else { high = middle }
         }
         return low &- base
     }
@@ -195,6 +185,42 @@ final class RankTree {
             inners.setKey(maxKey(right, level: childLevel), at: leftSlot + 1)
         }
         inners.setKey(maxKey(left, level: childLevel), at: leftSlot)
+    }
+
+    // MARK: Replacement
+
+    /// Replaces `old`, which must be in the tree, by `new`, which must not be; returns the
+    /// 0-based ranks of both.
+    ///
+    /// When both keys fall in the same leaf, away from its largest key (the usual result
+    /// of a small score change), this is one descent that shifts only the slots between
+    /// them and leaves the inner nodes alone; otherwise it is a removal and an insertion.
+    func replace(_ old: RankKey, with new: RankKey) -> (old: Int, new: Int) {
+        var node = root
+        var rank = 0
+        for _ in 0..<height {
+            let index = lowerBound(inners, node, old)
+            guard index == Swift.min(lowerBound(inners, node, new), inners.width(node) - 1) else {
+                return removeAndInsert(old, new)
+            }
+            rank &+= inners.countBefore(index, in: node)
+            node = inners.children[inners.base(node) &+ index]
+        }
+        let last = leaves.width(node) - 1
+        let from = lowerBound(leaves, node, old)
+        var to = lowerBound(leaves, node, new)
+        if to > from { to -= 1 }
+        guard from < last, to < last, leaves.key(at: leaves.base(node) + from) == old else {
+            return removeAndInsert(old, new)
+        }
+        leaves.moveSlot(in: node, from: from, to: to)
+        leaves.setKey(new, at: leaves.base(node) + to)
+        return (rank &+ from, rank &+ to)
+    }
+
+    private func removeAndInsert(_ old: RankKey, _ new: RankKey) -> (old: Int, new: Int) {
+        guard let oldRank = remove(old) else { preconditionFailure("replacing a key that is not in the tree") }
+        return (oldRank, insert(new))
     }
 
     // MARK: Order statistics

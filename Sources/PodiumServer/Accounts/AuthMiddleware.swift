@@ -1,16 +1,22 @@
 import Hummingbird
 
 /// Reads `Authorization: Bearer …` (or `?token=` on the WebSocket route, which browsers
-/// cannot give headers) into the context's identity. A present but invalid token is
-/// refused at once; routes that need a user call ``PodiumRequestContext/requireIdentity()``.
+/// cannot give headers) into the context's identity: a Podium access token, or an ID
+/// token of the configured OpenID issuer. A present but invalid token is refused at once;
+/// routes that need a user call ``PodiumRequestContext/requireIdentity()``.
 struct AuthMiddleware: RouterMiddleware {
     typealias Context = PodiumRequestContext
     let tokens: TokenService
+    let openID: OpenIDSignIn?
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var context = context
         if let token = Self.bearerToken(of: request) {
-            context.identity = try await tokens.verify(token)
+            if let openID, openID.isIssuer(ofUnverified: token) {
+                context.identity = try await openID.identity(for: token)
+            } else {
+                context.identity = try await tokens.verify(token)
+            }
         }
         return try await next(request, context)
     }

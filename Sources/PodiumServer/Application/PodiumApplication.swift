@@ -66,7 +66,10 @@ public struct PodiumApplication: Sendable {
     func makeRouter() -> Router<PodiumRequestContext> {
         let router = Router(context: PodiumRequestContext.self)
         router.add(middleware: ErrorMiddleware())
-        router.add(middleware: AuthMiddleware(tokens: tokens))
+        let openID = configuration.openID.map {
+            OpenIDSignIn(verifier: OpenIDVerifier(configuration: $0, logger: logger), accounts: store)
+        }
+        router.add(middleware: AuthMiddleware(tokens: tokens, openID: openID))
         let submissions = RateLimiter(limit: configuration.scoreSubmissionsPerMinute, per: .seconds(60))
         let bodyLimit = configuration.maxBodySize
         HealthController(readiness: readiness).addRoutes(to: router)

@@ -37,6 +37,8 @@ public struct ServerConfiguration: Sendable {
     public var scoreSubmissionsPerMinute = 10
     /// Register and login attempts per IP address per minute.
     public var authAttemptsPerMinute = 20
+    /// The OpenID issuer whose ID tokens are accepted (Google), if any.
+    public var openID: OpenIDVerifier.Configuration?
     /// Usernames that get the admin role.
     public var adminUsers: Set<String> = []
     /// Largest request body accepted, in bytes.
