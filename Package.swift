@@ -57,6 +57,7 @@ let package = Package(
                 "PodiumEngine",
                 "PodiumServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]
         ),
         .testTarget(name: "PodiumEngineTests", dependencies: ["PodiumEngine"]),

@@ -58,6 +58,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Score submissions per user per minute. Env: PODIUM_SCORE_RATE_LIMIT. Default 10.")
     var scoreRateLimit: Int?
 
+    @Option(help: "Register and login attempts per IP address per minute. Env: PODIUM_AUTH_RATE_LIMIT. Default 20.")
+    var authRateLimit: Int?
+
     func run() async throws {
         let environment = ProcessInfo.processInfo.environment
         var configuration = ServerConfiguration()
@@ -95,6 +98,8 @@ struct ServeCommand: AsyncParsableCommand {
         }
         configuration.scoreSubmissionsPerMinute =
             try scoreRateLimit ?? Self.integer(environment, "PODIUM_SCORE_RATE_LIMIT") ?? configuration.scoreSubmissionsPerMinute
+        configuration.authAttemptsPerMinute =
+            try authRateLimit ?? Self.integer(environment, "PODIUM_AUTH_RATE_LIMIT") ?? configuration.authAttemptsPerMinute
         var logger = Logger(label: "podium")
         logger.logLevel = .info
         let application: PodiumApplication
