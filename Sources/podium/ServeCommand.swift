@@ -10,6 +10,12 @@ struct ServeCommand: AsyncParsableCommand {
         abstract: "Run the Podium server (HTTP API, WebSocket hub and web pages on one port)."
     )
 
+    @Option(help: "Log format: text or json. Env: PODIUM_LOG_FORMAT. Default text.")
+    var logFormat: String?
+
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical. Env: PODIUM_LOG_LEVEL. Default info.")
+    var logLevel: String?
+
     @Flag(help: "Production mode: hides the test-score button and requires a JWT secret. Env: PODIUM_ENV=production.")
     var production = false
 
@@ -100,8 +106,15 @@ struct ServeCommand: AsyncParsableCommand {
             try scoreRateLimit ?? Self.integer(environment, "PODIUM_SCORE_RATE_LIMIT") ?? configuration.scoreSubmissionsPerMinute
         configuration.authAttemptsPerMinute =
             try authRateLimit ?? Self.integer(environment, "PODIUM_AUTH_RATE_LIMIT") ?? configuration.authAttemptsPerMinute
+        let levelName = logLevel ?? environment["PODIUM_LOG_LEVEL"] ?? "info"
+        guard let level = Logger.Level(rawValue: levelName) else { throw ValidationError("unknown log level '\(levelName)'.") }
+        switch logFormat ?? environment["PODIUM_LOG_FORMAT"] ?? "text" {
+        case "json": LoggingSystem.bootstrap { JSONLogHandler(label: $0) }
+        case "text": break
+        case let other: throw ValidationError("the log format must be text or json, not '\(other)'.")
+        }
         var logger = Logger(label: "podium")
-        logger.logLevel = .info
+        logger.logLevel = level
         let application: PodiumApplication
         do {
             application = try await PodiumApplication(configuration: configuration, logger: logger)

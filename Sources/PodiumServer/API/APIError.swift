@@ -72,3 +72,17 @@ extension APIError {
         APIError(.notFound, code: "NOT_FOUND", message: message)
     }
 }
+
+extension APIError {
+    /// The JSON form of Hummingbird's own errors (no route, body too large, …).
+    init(_ error: HTTPError) {
+        switch error.status {
+        case .notFound: self = .notFound(error.body ?? "No such route.")
+        case .contentTooLarge: self.init(.contentTooLarge, code: "PAYLOAD_TOO_LARGE", message: error.body ?? "The request body is too large.")
+        case .methodNotAllowed: self.init(.methodNotAllowed, code: "METHOD_NOT_ALLOWED", message: "This route does not accept that method.")
+        case .unauthorized: self = .unauthorized(error.body ?? "Sign in first.")
+        case .badRequest: self = .validation(error.body ?? "The request is not valid.")
+        default: self.init(error.status, code: "HTTP_\(error.status.code)", message: error.body ?? error.status.reasonPhrase)
+        }
+    }
+}

@@ -16,6 +16,7 @@ public struct PodiumApplication: Sendable {
     public let writer: ScoreWriter
     let tokens: TokenService
     let bans: BanList
+    public let metrics: PodiumMetrics
     let logger: Logger
 
     /// Loads the games registry, opens the store and builds empty boards (the writer
@@ -29,13 +30,15 @@ public struct PodiumApplication: Sendable {
             registry.games.removeAll { $0.id == game.id }
             registry.games.append(game)
         }
+        metrics = PodiumMetrics()
         bans = BanList()
         bans.load(try await store.bannedUserIds())
         leaderboards = LeaderboardService(registry: registry)
-        hub = LiveHub(leaderboards: leaderboards, configuration: configuration.live, logger: logger)
+        hub = LiveHub(leaderboards: leaderboards, configuration: configuration.live, metrics: metrics, logger: logger)
         readiness = Readiness()
         writer = ScoreWriter(
-            store: store, leaderboards: leaderboards, hub: hub, readiness: readiness, configuration: configuration.writer, logger: logger
+            store: store, leaderboards: leaderboards, hub: hub, readiness: readiness, metrics: metrics, configuration: configuration.writer,
+            logger: logger
         )
         var secret = configuration.jwtSecret
         if configuration.isProduction, (secret?.utf8.count ?? 0) < 32 {
@@ -65,14 +68,14 @@ public struct PodiumApplication: Sendable {
     /// The router with every route.
     func makeRouter() -> Router<PodiumRequestContext> {
         let router = Router(context: PodiumRequestContext.self)
-        router.add(middleware: ErrorMiddleware())
+        router.add(middleware: RequestMiddleware(metrics: metrics))
         let openID = configuration.openID.map {
             OpenIDSignIn(verifier: OpenIDVerifier(configuration: $0, logger: logger), accounts: store)
         }
         router.add(middleware: AuthMiddleware(tokens: tokens, openID: openID))
         let submissions = RateLimiter(limit: configuration.scoreSubmissionsPerMinute, per: .seconds(60))
         let bodyLimit = configuration.maxBodySize
-        HealthController(readiness: readiness).addRoutes(to: router)
+        HealthController(readiness: readiness, metrics: metrics).addRoutes(to: router)
         LeaderboardController(leaderboards: leaderboards).addRoutes(to: router)
         IngestController(leaderboards: leaderboards, writer: writer, secret: configuration.ingestSecret, maxBodySize: bodyLimit)
             .addRoutes(to: router)
@@ -89,7 +92,7 @@ public struct PodiumApplication: Sendable {
         AdminController(leaderboards: leaderboards, store: store, writer: writer, bans: bans, maxBodySize: bodyLimit).addRoutes(to: router)
         PageController(publicDirectory: configuration.publicDirectory, isProduction: configuration.isProduction).addRoutes(to: router)
         router.add(middleware: FileMiddleware(configuration.publicDirectory, searchForIndexHtml: false))
-        LiveController(hub: hub, maxMessageSize: configuration.maxFrameSize).addRoutes(to: router)
+        LiveController(hub: hub, metrics: metrics, maxMessageSize: configuration.maxFrameSize).addRoutes(to: router)
         return router
     }
 

@@ -10,8 +10,9 @@ import Synchronization
 final class LiveConnection: Sendable {
     /// What the writer task does next.
     enum Outbound: Sendable {
-        /// A text frame holding a JSON message (shared bytes, not copied per client).
-        case message(ByteBuffer)
+        /// A text frame holding a JSON message (shared bytes, not copied per client), and
+        /// when it was produced.
+        case message(ByteBuffer, producedAt: ContinuousClock.Instant)
         /// A close frame, after which the writer stops.
         case close(WebSocketErrorCode, reason: String)
     }
@@ -33,8 +34,8 @@ final class LiveConnection: Sendable {
 
     /// Queues a message; returns false (and drops the connection) when the outbox is full.
     @discardableResult
-    func send(_ message: ByteBuffer) -> Bool {
-        switch continuation.yield(.message(message)) {
+    func send(_ message: ByteBuffer, producedAt: ContinuousClock.Instant = .now) -> Bool {
+        switch continuation.yield(.message(message, producedAt: producedAt)) {
         case .enqueued, .terminated: return true
         case .dropped:
             if !overflowed.exchange(true, ordering: .relaxed) {

@@ -35,6 +35,7 @@ public final class LiveHub: Service, Sendable {
 
     let configuration: Configuration
     let leaderboards: LeaderboardService
+    let metrics: PodiumMetrics
     let logger: Logger
     let state = Mutex(State())
     private let flushRequests: AsyncStream<String>
@@ -76,8 +77,9 @@ public final class LiveHub: Service, Sendable {
         var isShuttingDown = false
     }
 
-    public init(leaderboards: LeaderboardService, configuration: Configuration = .init(), logger: Logger) {
+    public init(leaderboards: LeaderboardService, configuration: Configuration = .init(), metrics: PodiumMetrics, logger: Logger) {
         self.leaderboards = leaderboards
+        self.metrics = metrics
         self.configuration = configuration
         self.logger = logger
         (flushRequests, flushRequestContinuation) = AsyncStream.makeStream(of: String.self)
@@ -117,12 +119,15 @@ public final class LiveHub: Service, Sendable {
         guard let connection else { return nil }
         channel.setOption(ChannelOptions.socketOption(.so_sndbuf), value: SocketOptionValue(configuration.socketSendBufferSize))
             .whenFailure { [logger] error in logger.debug("cannot bound the socket send buffer", metadata: ["error": "\(error)"]) }
+        metrics.webSocketConnections.increment()
         connection.send(LiveServerMessage.ready)
         return connection
     }
 
     /// Forgets a closed connection and its subscriptions.
     func remove(_ connection: LiveConnection) {
+        metrics.webSocketConnections.decrement()
+        if connection.wasDroppedAsSlow { metrics.slowClientsDropped.increment() }
         state.withLock { state in
             for gameId in state.subscriptions[connection.id, default: [:]].keys {
                 Self.unsubscribe(connection.id, from: gameId, in: &state)
@@ -160,7 +165,7 @@ public final class LiveHub: Service, Sendable {
             state.pending[gameId] = pending
             return isFirst
         }
-        if isFirst { flushRequestContinuation.yield(gameId) }
+        if isFirst { flushRequestContinuation.yield(gameId) } else { metrics.updatesCoalesced.increment() }
     }
 
     /// Sends every subscriber of a game its current state at the end of the interval
@@ -184,25 +189,30 @@ public final class LiveHub: Service, Sendable {
     /// Sends the pending updates of one game: each changed partition's top N, encoded once
     /// for all its subscribers, and each personal subscriber's entry if it moved.
     func flush(gameId: String) {
-        state.withLock { state in
+        let start = ContinuousClock.now
+        let sent = state.withLock { state -> Int in
             guard let pending = state.pending.removeValue(forKey: gameId),
                 let gameBoard = try? leaderboards.gameBoard(gameId)
-            else { return }
+            else { return 0 }
+            var sent = 0
             for partition in pending.partitions {
                 guard let subscribers = state.topSubscribers[TopicKey(gameId: gameId, partition: partition)] else { continue }
                 let message = LiveServerMessage.state(gameBoard.topView(of: partition), isUpdate: true)
-                for id in subscribers { state.connections[id]?.send(message) }
+                for id in subscribers where state.connections[id]?.send(message, producedAt: start) == true { sent += 1 }
             }
-            guard pending.personal, var topics = state.personalSubscribers[gameId] else { return }
+            guard pending.personal, var topics = state.personalSubscribers[gameId] else { return sent }
             for (userId, topic) in topics {
                 let view = gameBoard.personalView(of: userId)
                 guard view.entries.first != topic.lastSent else { continue }
                 topics[userId]?.lastSent = view.entries.first
                 let message = LiveServerMessage.state(view, isUpdate: true)
-                for id in topic.connections { state.connections[id]?.send(message) }
+                for id in topic.connections where state.connections[id]?.send(message, producedAt: start) == true { sent += 1 }
             }
             state.personalSubscribers[gameId] = topics
+            return sent
         }
+        metrics.webSocketMessages.increment(by: Int64(sent))
+        metrics.fanOutDuration.record(.now - start)
     }
 
     // MARK: Service

@@ -12,9 +12,11 @@ public final class Readiness: Sendable {
     public func markReady() { ready.store(true, ordering: .releasing) }
 }
 
-/// `GET /health` (the process runs) and `GET /ready` (boards are loaded).
+/// `GET /health` (the process runs), `GET /ready` (boards are loaded) and `GET /metrics`
+/// (Prometheus text format).
 struct HealthController {
     let readiness: Readiness
+    let metrics: PodiumMetrics
 
     func addRoutes(to router: Router<PodiumRequestContext>) {
         router.get("health") { _, _ in
@@ -25,6 +27,12 @@ struct HealthController {
                 throw APIError(.serviceUnavailable, code: "NOT_READY", message: "Boards are still loading.", retryAfter: 1)
             }
             return Response.json(ByteBuffer(string: #"{"status":"ready"}"#))
+        }
+        router.get("metrics") { _, _ in
+            Response(
+                status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                body: .init(byteBuffer: ByteBuffer(bytes: metrics.registry.emitToBuffer()))
+            )
         }
     }
 }

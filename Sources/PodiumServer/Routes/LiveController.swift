@@ -6,6 +6,7 @@ import NIOWebSocket
 /// the reader handles the client's messages, within a per-connection rate.
 struct LiveController {
     let hub: LiveHub
+    let metrics: PodiumMetrics
     let maxMessageSize: Int
 
     func addRoutes(to router: Router<PodiumRequestContext>) {
@@ -24,8 +25,9 @@ struct LiveController {
                 group.addTask {
                     for await item in connection.outbox {
                         switch item {
-                        case .message(let buffer):
+                        case .message(let buffer, let producedAt):
                             try await outbound.write(.custom(WebSocketFrame(fin: true, opcode: .text, data: buffer)))
+                            metrics.deliveryLatency.record(.now - producedAt)
                         case .close(let code, let reason):
                             try await outbound.close(code, reason: reason)
                             return

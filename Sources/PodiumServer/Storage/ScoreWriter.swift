@@ -47,6 +47,7 @@ public final class ScoreWriter: Service, Sendable {
     let leaderboards: LeaderboardService
     let hub: LiveHub
     let readiness: Readiness
+    let metrics: PodiumMetrics
     let configuration: Configuration
     let logger: Logger
     private let queue = Mutex(Queue())
@@ -54,9 +55,10 @@ public final class ScoreWriter: Service, Sendable {
     private let snapshotSequence = Atomic<Int64>(0)
 
     public init(
-        store: any EventStore, leaderboards: LeaderboardService, hub: LiveHub, readiness: Readiness, configuration: Configuration = .init(),
-        logger: Logger
+        store: any EventStore, leaderboards: LeaderboardService, hub: LiveHub, readiness: Readiness, metrics: PodiumMetrics,
+        configuration: Configuration = .init(), logger: Logger
     ) {
+        self.metrics = metrics
         self.store = store
         self.leaderboards = leaderboards
         self.hub = hub
@@ -209,8 +211,11 @@ public final class ScoreWriter: Service, Sendable {
         }
         guard !accepted.isEmpty else { return }
         let outcomes: [CommitOutcome]
+        let commitStart = ContinuousClock.now
         do {
             outcomes = try await store.commit(accepted.map(\.0))
+            metrics.commitDuration.record(.now - commitStart)
+            metrics.commitGroupSize.record(Double(accepted.count))
         } catch {
             logger.error("the store cannot write; answering 503", metadata: ["error": "\(error)", "batch": "\(accepted.count)"])
             for (_, continuation) in accepted { continuation.resume(throwing: APIError.storageUnavailable("Scores cannot be saved right now.")) }
@@ -225,6 +230,7 @@ public final class ScoreWriter: Service, Sendable {
                 logged.sequence = sequence
                 change = gameBoard.apply(logged, now: now)
                 lastSequence.store(sequence, ordering: .releasing)
+                metrics.recordApplied(gameId: event.gameId, count: 1)
                 if let change { hub.publish(gameId: event.gameId, change: change) }
             }
             continuation.resume(returning: Result(change: change, standing: gameBoard.standing(of: event.userId), outcome: outcome))
@@ -310,6 +316,8 @@ public final class ScoreWriter: Service, Sendable {
         lastSequence.store(snapshotSequence, ordering: .releasing)
         let now = Timestamp.now()
         let replayed = try await replay(after: replayFrom, skippingFoldedUpTo: folded, now: now)
+        let restoreDuration = ContinuousClock.now - start
+        metrics.restoreSeconds.set(Double(restoreDuration.components.seconds) + Double(restoreDuration.components.attoseconds) / 1e18)
         logger.info(
             "boards restored",
             metadata: [

@@ -1,0 +1,100 @@
+import Prometheus
+
+/// Every metric Podium exports at `GET /metrics`, in one Prometheus registry per server.
+public final class PodiumMetrics: Sendable {
+    public let registry = PrometheusCollectorRegistry()
+
+    static let latencyBuckets: [Duration] = [
+        .microseconds(100), .microseconds(250), .microseconds(500), .milliseconds(1), .milliseconds(2), .milliseconds(5),
+        .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500),
+        .seconds(1), .seconds(2.5),
+    ]
+
+    let webSocketConnections: Gauge
+    let webSocketMessages: Counter
+    let updatesCoalesced: Counter
+    let slowClientsDropped: Counter
+    let fanOutDuration: DurationHistogram
+    let deliveryLatency: DurationHistogram
+    let commitDuration: DurationHistogram
+    let commitGroupSize: ValueHistogram
+    let restoreSeconds: Gauge
+
+    public init() {
+        webSocketConnections = registry.makeGauge(
+            descriptor: .init(namespace: "podium", subsystem: "ws", metricName: "connections", unitName: "", helpText: "Open WebSocket connections.")
+        )
+        webSocketMessages = registry.makeCounter(
+            descriptor: .init(namespace: "podium", subsystem: "ws", metricName: "messages_sent", unitName: "total", helpText: "Messages queued to WebSocket clients.")
+        )
+        updatesCoalesced = registry.makeCounter(
+            descriptor: .init(
+                namespace: "podium", subsystem: "ws", metricName: "updates_coalesced", unitName: "total",
+                helpText: "Board changes merged into an update already pending."
+            )
+        )
+        slowClientsDropped = registry.makeCounter(
+            descriptor: .init(
+                namespace: "podium", subsystem: "ws", metricName: "slow_clients_dropped", unitName: "total",
+                helpText: "Connections closed because their outbox filled."
+            )
+        )
+        fanOutDuration = registry.makeDurationHistogram(
+            descriptor: .init(
+                namespace: "podium", subsystem: "ws", metricName: "fanout_duration", unitName: "seconds",
+                helpText: "Time to encode one game's pending updates and queue them for every subscriber."
+            ),
+            buckets: Self.latencyBuckets
+        )
+        deliveryLatency = registry.makeDurationHistogram(
+            descriptor: .init(
+                namespace: "podium", subsystem: "ws", metricName: "delivery_latency", unitName: "seconds",
+                helpText: "Time from an update's production to its socket write, per subscriber."
+            ),
+            buckets: Self.latencyBuckets
+        )
+        commitDuration = registry.makeDurationHistogram(
+            descriptor: .init(namespace: "podium", subsystem: "store", metricName: "commit_duration", unitName: "seconds", helpText: "Duration of one group commit."),
+            buckets: Self.latencyBuckets
+        )
+        commitGroupSize = registry.makeValueHistogram(
+            descriptor: .init(namespace: "podium", subsystem: "store", metricName: "commit_group_size", unitName: "events", helpText: "Events per group commit."),
+            buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024]
+        )
+        restoreSeconds = registry.makeGauge(
+            descriptor: .init(namespace: "podium", subsystem: "store", metricName: "restore_duration", unitName: "seconds", helpText: "Start-up restore: snapshots plus replay.")
+        )
+    }
+
+    /// Counts one HTTP request.
+    func recordRequest(method: String, route: String, status: Int, duration: Duration) {
+        registry.makeCounter(
+            descriptor: .init(namespace: "podium", subsystem: "http", metricName: "requests", unitName: "total", helpText: "HTTP requests by route and status."),
+            labels: [("method", method), ("route", route), ("status", String(status))]
+        ).increment()
+        registry.makeDurationHistogram(
+            descriptor: .init(namespace: "podium", subsystem: "http", metricName: "request_duration", unitName: "seconds", helpText: "HTTP request duration by route."),
+            labels: [("method", method), ("route", route)],
+            buckets: Self.latencyBuckets
+        ).record(duration)
+    }
+
+    /// Counts a score submission (run, action or ingest) by outcome: `accepted` or an error code.
+    func recordSubmission(route: String, outcome: String) {
+        registry.makeCounter(
+            descriptor: .init(
+                namespace: "podium", subsystem: "scores", metricName: "submissions", unitName: "total",
+                helpText: "Score submissions by route and outcome (accepted or the error code)."
+            ),
+            labels: [("route", route), ("outcome", outcome)]
+        ).increment()
+    }
+
+    /// Counts events applied to a game's board.
+    func recordApplied(gameId: String, count: Int) {
+        registry.makeCounter(
+            descriptor: .init(namespace: "podium", subsystem: "scores", metricName: "events_applied", unitName: "total", helpText: "Score events applied, per game."),
+            labels: [("game", gameId)]
+        ).increment(by: Int64(count))
+    }
+}

@@ -1,0 +1,66 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+
+/// The outermost middleware: gives every request an id (the caller's `X-Request-Id` or a
+/// new one) that is returned on the response and carried in every log line of the work,
+/// turns every error into the one JSON error shape, logs one line per request and records
+/// the request metrics.
+struct RequestMiddleware: RouterMiddleware {
+    typealias Context = PodiumRequestContext
+    let metrics: PodiumMetrics
+
+    static let requestIdHeader = HTTPField.Name("X-Request-Id")!
+    static let submissionRoutes: Set<String> = ["/score", "/api/scores/submit", "/api/actions/complete", "/api/action/complete"]
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let start = ContinuousClock.now
+        let requestId = Self.requestId(from: request)
+        var context = context
+        context.logger[metadataKey: "request_id"] = .string(requestId)
+        var response: Response
+        var errorCode: String?
+        do {
+            response = try await next(request, context)
+        } catch let error as APIError {
+            errorCode = error.code
+            response = try error.response(from: request, context: context)
+        } catch let error as HTTPError {
+            let apiError = APIError(error)
+            errorCode = apiError.code
+            response = try apiError.response(from: request, context: context)
+        } catch {
+            context.logger.error("unhandled error", metadata: ["error": "\(String(reflecting: error))"])
+            let apiError = APIError(.internalServerError, code: "INTERNAL_ERROR", message: "The server failed to handle this request.")
+            errorCode = apiError.code
+            response = try apiError.response(from: request, context: context)
+        }
+        response.headers[Self.requestIdHeader] = requestId
+        let duration = ContinuousClock.now - start
+        let route = context.endpointPath ?? "unmatched"
+        metrics.recordRequest(method: request.method.rawValue, route: route, status: response.status.code, duration: duration)
+        if Self.submissionRoutes.contains(route) {
+            metrics.recordSubmission(route: route, outcome: response.status == .ok ? "accepted" : errorCode ?? "HTTP_\(response.status.code)")
+        }
+        context.logger.info(
+            "request",
+            metadata: [
+                "method": .string(request.method.rawValue), "route": .string(route), "path": .string(request.uri.path),
+                "status": .stringConvertible(response.status.code),
+                "duration_ms": .string(String(format: "%.2f", Double(duration.components.attoseconds) / 1e15 + Double(duration.components.seconds) * 1000)),
+            ]
+        )
+        return response
+    }
+
+    /// The caller's request id when it is a sane token, else a new UUID.
+    static func requestId(from request: Request) -> String {
+        if let given = request.headers[requestIdHeader], (1...128).contains(given.utf8.count),
+            given.utf8.allSatisfy({ $0 > 32 && $0 < 127 })
+        {
+            return given
+        }
+        return UUID().uuidString.lowercased()
+    }
+}
