@@ -90,7 +90,9 @@ public struct PodiumApplication: Sendable {
         ActionController(leaderboards: leaderboards, accounts: store, writer: writer, submissions: submissions, bans: bans, maxBodySize: bodyLimit)
             .addRoutes(to: router)
         AdminController(leaderboards: leaderboards, store: store, writer: writer, bans: bans, maxBodySize: bodyLimit).addRoutes(to: router)
-        PageController(publicDirectory: configuration.publicDirectory, isProduction: configuration.isProduction).addRoutes(to: router)
+        PageController(
+            publicDirectory: configuration.publicDirectory, openAPIFile: configuration.openAPIFile, isProduction: configuration.isProduction
+        ).addRoutes(to: router)
         router.add(middleware: FileMiddleware(configuration.publicDirectory, searchForIndexHtml: false))
         LiveController(hub: hub, metrics: metrics, maxMessageSize: configuration.maxFrameSize).addRoutes(to: router)
         return router

@@ -4,6 +4,8 @@ public struct ServerConfiguration: Sendable {
     public var isProduction = false
     /// Folder of the web pages and their assets.
     public var publicDirectory = "Public"
+    /// The OpenAPI document served at `GET /openapi.yaml`.
+    public var openAPIFile = "docs/openapi.yaml"
     /// Address to listen on; 127.0.0.1 keeps a development server private.
     public var host = "127.0.0.1"
     /// Port for HTTP and WebSocket (seed 000's `REALTIME_PORT`, default 4000).
