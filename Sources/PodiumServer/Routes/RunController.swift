@@ -50,6 +50,7 @@ struct RunController {
         var json = JSONWriter()
         json.beginObject()
         json.field("token", token)
+        json.field("issuedAt", Timestamp.format(session.issuedAt))
         json.field("expiresAt", Timestamp.format(session.expiresAt))
         json.endObject()
         return .json(json.buffer, status: .created)
