@@ -9,6 +9,13 @@ import Testing
 struct CrashTests {
     static let games = #"{"games":[{"id":"counter","name":"Counter","operator":"incr","topN":10}]}"#
 
+    /// `serve` arguments for a server whose games file and database live in `directory`.
+    static func arguments(in directory: TemporaryDirectory) throws -> [String] {
+        let gamesFile = directory.url.appendingPathComponent("games.json")
+        try Data(games.utf8).write(to: gamesFile)
+        return ["--games", gamesFile.path, "--data-directory", directory.url.path]
+    }
+
     /// Concurrent submissions, SIGKILL mid-load, restart: every acknowledged submission is
     /// on the board exactly once, an unacknowledged one at most once, and the board equals
     /// a fresh fold of the log.
@@ -16,9 +23,7 @@ struct CrashTests {
     func acknowledgedScoresSurviveSIGKILL() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
-        let gamesFile = directory.url.appendingPathComponent("games.json")
-        try Data(Self.games.utf8).write(to: gamesFile)
-        let arguments = ["--games", gamesFile.path, "--data-directory", directory.url.path]
+        let arguments = try Self.arguments(in: directory)
         let server = try await ServerProcess.start(arguments: arguments)
 
         let writers = 16
@@ -74,9 +79,7 @@ struct CrashTests {
     func sigtermClosesSocketsAndLosesNothingAcknowledged() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
-        let gamesFile = directory.url.appendingPathComponent("games.json")
-        try Data(Self.games.utf8).write(to: gamesFile)
-        let arguments = ["--games", gamesFile.path, "--data-directory", directory.url.path]
+        let arguments = try Self.arguments(in: directory)
         let server = try await ServerProcess.start(arguments: arguments)
         let socket = try await LiveClient.connect(port: server.port)
         socket.send(#"{"type":"subscribe","gameId":"counter","scopes":["global"]}"#)

@@ -37,16 +37,7 @@ struct IngestController {
                 score: event.score, achievedAt: event.achievedAt, source: .ingest
             )
         )
-        var json = JSONWriter(capacity: 512)
-        json.beginObject()
-        json.field("ok", true)
-        json.field("applied", result.change != nil)
-        if let standing = result.standing {
-            json.key("standing")
-            standing.write(to: &json, gameId: body.gameId)
-        }
-        json.endObject()
-        return .json(json.buffer)
+        return .json(result.encoded(gameId: body.gameId))
     }
 
     private func authorize(_ request: Request, context: PodiumRequestContext) throws(APIError) {

@@ -36,11 +36,18 @@ struct LiveController {
                 }
                 group.addTask {
                     var limiter = TokenBucket(ratePerSecond: Double(hub.configuration.messagesPerSecond), burst: Double(2 * hub.configuration.messagesPerSecond))
+                    var warned = false
                     for try await message in inbound.messages(maxSize: maxMessageSize) {
                         guard limiter.take(now: .now) else {
-                            connection.send(LiveServerMessage.error(code: "RATE_LIMIT_EXCEEDED", message: "Too many messages; slow down."))
+                            // One error per flood, not one per dropped message: replies must not
+                            // fill the client's outbox.
+                            if !warned {
+                                connection.send(LiveServerMessage.error(code: "RATE_LIMIT_EXCEEDED", message: "Too many messages; slow down."))
+                                warned = true
+                            }
                             continue
                         }
+                        warned = false
                         guard case .text(let text) = message else {
                             connection.send(LiveServerMessage.error(code: "BAD_MESSAGE", message: "Send JSON text messages."))
                             continue

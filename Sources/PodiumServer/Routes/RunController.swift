@@ -101,17 +101,7 @@ struct RunController {
             _ = try await SessionCheck(accounts: accounts).usableSession(body.sessionToken, for: identity, game: game.id)
             throw APIError.sessionConsumed
         }
-        var json = JSONWriter()
-        json.beginObject()
-        json.field("ok", true)
-        json.field("runId", body.runId)
-        json.field("applied", result.change != nil)
-        if let standing = result.standing {
-            json.key("standing")
-            standing.write(to: &json, gameId: game.id)
-        }
-        json.endObject()
-        return .json(json.buffer)
+        return .json(result.encoded(gameId: game.id, runId: body.runId))
     }
 
     /// 32 random bytes, hex-encoded.

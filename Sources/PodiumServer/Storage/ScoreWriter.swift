@@ -1,4 +1,5 @@
 import Logging
+import NIOCore
 import PodiumEngine
 import ServiceLifecycle
 import Synchronization
@@ -75,15 +76,8 @@ public final class ScoreWriter: Service, Sendable {
     ///   engine's refusal (400) when the event does not fit the board.
     public func submit(_ event: LoggedEvent) async throws -> Result {
         try await withCheckedThrowingContinuation { continuation in
-            let waiter = queue.withLock { queue -> CheckedContinuation<Void, Never>?? in
-                guard !queue.isClosed else { return .none }
-                queue.items.append(.write(event, continuation))
-                defer { queue.waiter = nil }
-                return .some(queue.waiter)
-            }
-            switch waiter {
-            case .none: continuation.resume(throwing: APIError.storageUnavailable("The server is shutting down."))
-            case .some(let waiter): waiter?.resume()
+            if !enqueueUnlessClosed(.write(event, continuation)) {
+                continuation.resume(throwing: APIError.storageUnavailable("The server is shutting down."))
             }
         }
     }
@@ -91,18 +85,23 @@ public final class ScoreWriter: Service, Sendable {
     /// Adds or redefines a game: its board is refolded from the log under the new rules,
     /// between two commits, and its subscribers get the new state.
     public func reconfigure(_ game: Game) async throws {
-        try await withCheckedThrowingContinuation { continuation in
-            let waiter = queue.withLock { queue -> CheckedContinuation<Void, Never>?? in
-                guard !queue.isClosed else { return .none }
-                queue.items.append(.reconfigure(game, continuation))
-                defer { queue.waiter = nil }
-                return .some(queue.waiter)
-            }
-            switch waiter {
-            case .none: continuation.resume(throwing: APIError.storageUnavailable("The server is shutting down."))
-            case .some(let waiter): waiter?.resume()
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            if !enqueueUnlessClosed(.reconfigure(game, continuation)) {
+                continuation.resume(throwing: APIError.storageUnavailable("The server is shutting down."))
             }
         }
+    }
+
+    /// Queues `item` and wakes the writer; false once the writer is closed.
+    private func enqueueUnlessClosed(_ item: Item) -> Bool {
+        let (accepted, waiter) = queue.withLock { queue -> (Bool, CheckedContinuation<Void, Never>?) in
+            guard !queue.isClosed else { return (false, nil) }
+            queue.items.append(item)
+            defer { queue.waiter = nil }
+            return (true, queue.waiter)
+        }
+        waiter?.resume()
+        return accepted
     }
 
     // MARK: Service
@@ -117,7 +116,7 @@ public final class ScoreWriter: Service, Sendable {
                 group.addTask {
                     while !Task.isCancelled {
                         try? await Task.sleep(for: self.configuration.snapshotInterval)
-                        if !Task.isCancelled { self.enqueue(.snapshot) }
+                        if !Task.isCancelled { _ = self.enqueueUnlessClosed(.snapshot) }
                     }
                 }
                 await self.processUntilClosed()
@@ -127,15 +126,6 @@ public final class ScoreWriter: Service, Sendable {
             self.close()
         }
         await writeSnapshots()
-    }
-
-    private func enqueue(_ item: Item) {
-        let waiter = queue.withLock { queue -> CheckedContinuation<Void, Never>? in
-            queue.items.append(item)
-            defer { queue.waiter = nil }
-            return queue.waiter
-        }
-        waiter?.resume()
     }
 
     private func close() {
@@ -344,6 +334,23 @@ extension ScoreWriter {
             }
         }
         return progress.load(ordering: .relaxed)
+    }
+}
+
+extension ScoreWriter.Result {
+    /// `{"ok":true,"runId"?,"applied",…,"standing"}`: the answer of a submission.
+    func encoded(gameId: String, runId: String? = nil) -> ByteBuffer {
+        var json = JSONWriter(capacity: 512)
+        json.beginObject()
+        json.field("ok", true)
+        if let runId { json.field("runId", runId) }
+        json.field("applied", change != nil)
+        if let standing {
+            json.key("standing")
+            standing.write(to: &json, gameId: gameId)
+        }
+        json.endObject()
+        return json.buffer
     }
 }
 

@@ -60,7 +60,9 @@ struct TestServer: Sendable {
             var iterator = ports.makeAsyncIterator()
             guard let port = await iterator.next() else { return }
             do {
-                try await body(TestServer(podium: podium, port: port))
+                let server = TestServer(podium: podium, port: port)
+                while !podium.readiness.isReady { try await Task.sleep(for: .milliseconds(10)) }
+                try await body(server)
             } catch {
                 await group.triggerGracefulShutdown()
                 throw error
