@@ -237,7 +237,9 @@ struct AuthAndRunTests {
             let state = try await client.nextMessage()
             #expect(state[string: "type"] == "leaderboard:state")
             #expect(state[object: "payload"]?[string: "userId"] != nil)
-            await #expect(throws: (any Error).self) { try await LiveClient.connect(port: server.port, query: "?token=forged") }
+            let refused = try await LiveClient.connect(port: server.port, query: "?token=forged", expectingReady: false)
+            #expect(try await refused.nextMessage()[string: "code"] == "UNAUTHORIZED")
+            #expect(try await refused.closeCode() == .policyViolation)
         }
     }
 }

@@ -12,10 +12,16 @@ struct AuthMiddleware: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var context = context
         if let token = Self.bearerToken(of: request) {
-            if let openID, openID.isIssuer(ofUnverified: token) {
-                context.identity = try await openID.identity(for: token)
-            } else {
-                context.identity = try await tokens.verify(token)
+            do {
+                if let openID, openID.isIssuer(ofUnverified: token) {
+                    context.identity = try await openID.identity(for: token)
+                } else {
+                    context.identity = try await tokens.verify(token)
+                }
+            } catch let error as APIError where request.uri.path == "/ws" {
+                // Browsers cannot read a refused upgrade's answer: the socket opens, says
+                // why in an error message, and closes (1008).
+                context.authenticationError = error
             }
         }
         return try await next(request, context)

@@ -11,6 +11,8 @@ public struct PodiumRequestContext: RequestContext, WebSocketRequestContext, Rem
     public let channel: any Channel
     /// The signed-in user, set by ``AuthMiddleware``.
     public var identity: Identity?
+    /// Why the bearer token of a WebSocket upgrade was refused, if it was.
+    var authenticationError: APIError?
 
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)

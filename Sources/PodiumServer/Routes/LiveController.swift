@@ -16,6 +16,12 @@ struct LiveController {
             }
             return .upgrade([:])
         } onUpgrade: { inbound, outbound, context in
+            if let refusal = context.requestContext.authenticationError {
+                let message = LiveServerMessage.error(code: refusal.code, message: refusal.message)
+                try await outbound.write(.custom(WebSocketFrame(fin: true, opcode: .text, data: message)))
+                try await outbound.close(.policyViolation, reason: refusal.code)
+                return
+            }
             guard let connection = hub.open(userId: context.requestContext.identity?.userId, channel: context.requestContext.channel) else {
                 try await outbound.close(.unknown(1013), reason: "This instance is full.")
                 return

@@ -20,8 +20,8 @@ final class LiveClient: Sendable {
         self.task = task
     }
 
-    /// Connects and waits for the server's `ready`.
-    static func connect(port: Int, query: String = "", maxFrameSize: Int = 1 << 16) async throws -> LiveClient {
+    /// Connects and (unless told otherwise) waits for the server's `ready`.
+    static func connect(port: Int, query: String = "", maxFrameSize: Int = 1 << 16, expectingReady: Bool = true) async throws -> LiveClient {
         let (messages, outgoing) = AsyncStream.makeStream(of: String.self)
         let box = EventBox()
         let task = Task {
@@ -43,6 +43,7 @@ final class LiveClient: Sendable {
             await box.push(.closed(close?.closeCode))
         }
         let client = LiveClient(box: box, outgoing: outgoing, task: task)
+        guard expectingReady else { return client }
         let ready = try await client.nextMessage()
         guard ready["type"] as? String == "ready" else { throw TestFailure("expected ready, got \(ready)") }
         return client
@@ -51,12 +52,12 @@ final class LiveClient: Sendable {
     func send(_ text: String) { outgoing.yield(text) }
 
     /// The next event, or nil after `timeout`.
-    func nextEvent(timeout: Duration = .seconds(5)) async -> Event? {
+    func nextEvent(timeout: Duration = .seconds(10)) async -> Event? {
         await box.next(timeout: timeout)
     }
 
     /// The next message as a JSON object; fails on timeout or close.
-    func nextMessage(timeout: Duration = .seconds(5)) async throws -> [String: Any] {
+    func nextMessage(timeout: Duration = .seconds(10)) async throws -> [String: Any] {
         switch await nextEvent(timeout: timeout) {
         case .message(let text): return try JSON.object(text)
         case .closed(let code): throw TestFailure("connection closed (\(String(describing: code))) while waiting for a message")
