@@ -81,6 +81,50 @@ struct StorageTests {
         }
     }
 
+    @Test func concurrentSmallWritesCommitTogetherAndFailAlone() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let path = directory.url.appendingPathComponent("podium.sqlite").path
+        let store = try SQLiteEventStore(path: path)
+        let user = UserRecord(id: "u1", username: "ann", passwordHash: nil, displayName: "Ann", countryCode: nil, role: .player, createdAt: 0)
+        #expect(try await store.createUser(user))
+        func session(_ index: Int) -> RunSession {
+            RunSession(tokenHash: "token-\(index)", userId: "u1", gameId: "arcade", issuedAt: 0, expiresAt: 1)
+        }
+        // 200 concurrent run tokens, one of them a duplicate of another's primary key.
+        let failures = try await withThrowingTaskGroup(of: Int.self) { group in
+            for index in 0..<200 {
+                group.addTask {
+                    do {
+                        try await store.createSession(session(index == 199 ? 0 : index))
+                        return 0
+                    } catch {
+                        return 1
+                    }
+                }
+            }
+            return try await group.reduce(0, +)
+        }
+        #expect(failures == 1, "the duplicate fails alone")
+        let reopened = try SQLiteEventStore(path: path)
+        for index in 0..<199 {
+            #expect(try await reopened.session(tokenHash: "token-\(index)") == session(index), "token \(index) is durable")
+        }
+        // A group that cannot commit fails every write in it; later groups commit again.
+        try await store.pool.writeWithoutTransaction { db in
+            let pages = try Int.fetchOne(db, sql: "PRAGMA page_count") ?? 0
+            try db.execute(sql: "PRAGMA max_page_count = \(pages)")
+        }
+        var refused = 0
+        for index in 200..<400 {
+            do { try await store.createSession(session(index)) } catch StoreError.unavailable { refused += 1 }
+        }
+        #expect(refused > 0)
+        try await store.pool.writeWithoutTransaction { try $0.execute(sql: "PRAGMA max_page_count = 1073741823") }
+        try await store.createSession(session(400))
+        #expect(try await reopened.session(tokenHash: "token-400") == session(400))
+    }
+
     @Test func memoryStorageServesWithoutAFile() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }

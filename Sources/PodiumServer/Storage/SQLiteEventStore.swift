@@ -6,6 +6,8 @@ import PodiumEngine
 /// committed event survives a crash of the process or of the machine.
 public final class SQLiteEventStore: PodiumStore {
     let pool: DatabasePool
+    /// Commits the small writes of concurrent requests together.
+    let groupedWrites: GroupedWrites
 
     /// Opens (creating if needed) the database at `path` and migrates it.
     /// - Parameter busyTimeout: how long a write waits for a lock held by another process.
@@ -16,6 +18,7 @@ public final class SQLiteEventStore: PodiumStore {
             try db.execute(sql: "PRAGMA synchronous = FULL")
         }
         pool = try DatabasePool(path: path, configuration: configuration)
+        groupedWrites = GroupedWrites(pool: pool)
         try Self.migrator.migrate(pool)
     }
 
@@ -170,13 +173,13 @@ public final class SQLiteEventStore: PodiumStore {
     public func saveSnapshots(_ snapshots: [BoardSnapshot]) async throws {
         let now = Timestamp.now()
         try await writing { db in
-                for snapshot in snapshots {
-                    try db.execute(
-                        sql: """
-                            INSERT INTO board_snapshots (game_id, sequence, rules, data, created_at) VALUES (?, ?, ?, ?, ?)
-                            ON CONFLICT(game_id) DO UPDATE SET sequence = excluded.sequence, rules = excluded.rules,
-                                data = excluded.data, created_at = excluded.created_at
-                            """,
+            for snapshot in snapshots {
+                try db.execute(
+                    sql: """
+                        INSERT INTO board_snapshots (game_id, sequence, rules, data, created_at) VALUES (?, ?, ?, ?, ?)
+                        ON CONFLICT(game_id) DO UPDATE SET sequence = excluded.sequence, rules = excluded.rules,
+                            data = excluded.data, created_at = excluded.created_at
+                        """,
                     arguments: [snapshot.gameId, snapshot.sequence, snapshot.rules, Data(snapshot.data), now]
                 )
             }
@@ -246,10 +249,11 @@ public final class SQLiteEventStore: PodiumStore {
         }
     }
 
-    /// A write transaction whose database errors become ``StoreError/unavailable(_:)``.
+    /// A write, group-committed with those of concurrent requests, whose database errors
+    /// become ``StoreError/unavailable(_:)``.
     func writing<T: Sendable>(_ updates: @Sendable @escaping (Database) throws -> T) async throws -> T {
         do {
-            return try await pool.write(updates)
+            return try await groupedWrites.write(updates)
         } catch let error as DatabaseError {
             throw StoreError.unavailable(error.message ?? error.description)
         }
