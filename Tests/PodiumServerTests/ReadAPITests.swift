@@ -55,6 +55,27 @@ struct ReadAPITests {
         }
     }
 
+    @Test func repeatedReadsFollowEveryChangeOfTheBoard() async throws {
+        try await TestServer.run { server in
+            func page(_ query: String = "") async throws -> [String: Any] {
+                try JSON.object(try await server.request(.get, "/api/leaderboards/arcade?limit=3" + query).body)
+            }
+            func leaders(_ page: [String: Any]) -> [String] { page[array: "entries"]?.compactMap { $0[string: "userId"] } ?? [] }
+            try await server.ingest(user: "ann", country: "GB", score: 10)
+            #expect(leaders(try await page()) == ["ann"])
+            #expect(leaders(try await page()) == ["ann"], "a repeated read answers the same")
+            try await server.ingest(user: "bob", country: "GB", score: 20)
+            let afterBob = try await page()
+            #expect(leaders(afterBob) == ["bob", "ann"] && afterBob[int: "total"] == 2)
+            try await server.ingest(user: "ann", name: "Ann Renamed", country: "GB", score: 10)
+            #expect(try await page()[array: "entries"]?.last?[string: "displayName"] == "Ann Renamed", "a rename is read at once")
+            #expect(leaders(try await page("&scope=local&country=GB")) == ["bob", "ann"])
+            try await server.ingest(user: "cid", country: "GB", score: 30)
+            #expect(leaders(try await page("&scope=local&country=GB")) == ["cid", "bob", "ann"])
+            #expect(leaders(try await page()) == ["cid", "bob", "ann"])
+        }
+    }
+
     @Test func playerStandingAndAroundMe() async throws {
         try await TestServer.run { server in
             for index in 0..<9 { try await server.ingest(user: "p\(index)", country: "FR", score: Int64(index * 10)) }

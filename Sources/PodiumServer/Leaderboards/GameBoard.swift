@@ -1,3 +1,4 @@
+import NIOCore
 import PodiumEngine
 import Synchronization
 
@@ -11,7 +12,19 @@ final class GameBoard: Sendable {
         var board: Board
         /// When the board last changed (milliseconds since 1970).
         var updatedAt: Int64
+        /// Encoded first pages, valid while the board's version is `pagesVersion`.
+        var pages: [PageKey: ByteBuffer] = [:]
+        var pagesVersion: UInt64 = 0
     }
+
+    private struct PageKey: Hashable {
+        var partition: Partition
+        var limit: Int
+    }
+
+    /// Cached first pages per board version; reads of other shapes past it are encoded
+    /// each time.
+    private static let maxCachedPages = 64
 
     init(game: Game, board: sending Board, updatedAt: Int64) {
         self.game = game
@@ -23,6 +36,30 @@ final class GameBoard: Sendable {
         _ body: (Board, _ updatedAt: Int64) throws(Failure) -> Result
     ) throws(Failure) -> Result {
         try state.withLock { (state) throws(Failure) -> Result in try body(state.board, state.updatedAt) }
+    }
+
+    /// The encoded first page of `partition`: from the cache when the board has not changed
+    /// since it was encoded, else made by `view` (under the lock) and encoded outside it.
+    func encodedFirstPage<Failure: Error>(
+        of partition: Partition, limit: Int, _ view: (Board, _ updatedAt: Int64) throws(Failure) -> LeaderboardView
+    ) throws(Failure) -> ByteBuffer {
+        let key = PageKey(partition: partition, limit: limit)
+        let (cached, fresh) = try state.withLock { (state) throws(Failure) -> (ByteBuffer?, (LeaderboardView, UInt64)?) in
+            if state.pagesVersion == state.board.version, let page = state.pages[key] { return (page, nil) }
+            return (nil, (try view(state.board, state.updatedAt), state.board.version))
+        }
+        if let cached { return cached }
+        guard let (view, version) = fresh else { preconditionFailure("a page is either cached or fresh") }
+        let encoded = view.encoded
+        state.withLock { state in
+            guard state.board.version == version else { return }
+            if state.pagesVersion != version || state.pages.count >= Self.maxCachedPages {
+                state.pages.removeAll(keepingCapacity: true)
+                state.pagesVersion = version
+            }
+            state.pages[key] = encoded
+        }
+        return encoded
     }
 
     /// Applies a logged event (on replay and after commit); nil if it changed nothing.

@@ -1,3 +1,4 @@
+import NIOCore
 import PodiumEngine
 
 /// A view of a game's board a client can read or subscribe to.
@@ -55,5 +56,14 @@ extension RankedEntry {
         json.field("score", score)
         json.field("achievedAt", Timestamp.format(achievedAt))
         json.endObject()
+    }
+}
+
+extension LeaderboardView {
+    /// The view as the JSON body of a read.
+    var encoded: ByteBuffer {
+        var json = JSONWriter(capacity: 256 + entries.count * 160)
+        write(to: &json)
+        return json.buffer
     }
 }

@@ -1,4 +1,5 @@
 import Logging
+import NIOCore
 import PodiumEngine
 import Synchronization
 
@@ -55,21 +56,44 @@ public final class LeaderboardService: Sendable {
         _ gameId: String, scope: LeaderboardScope, country: CountryCode?, limit: Int, cursor: String?
     ) throws(APIError) -> LeaderboardView {
         let gameBoard = try gameBoard(gameId)
-        let partition: Partition
+        let partition = try Self.partition(scope: scope, country: country)
+        return try gameBoard.withBoard { (board, updatedAt) throws(APIError) -> LeaderboardView in
+            try Self.view(of: board, gameId: gameId, partition: partition, limit: limit, cursor: cursor, updatedAt: updatedAt)
+        }
+    }
+
+    /// A page of the global or a local scope as the JSON body of a read. First pages come
+    /// from the board's cache while the board has not changed since they were encoded.
+    func encodedPage(
+        _ gameId: String, scope: LeaderboardScope, country: CountryCode?, limit: Int, cursor: String?
+    ) throws(APIError) -> ByteBuffer {
+        guard cursor == nil else { return try page(gameId, scope: scope, country: country, limit: limit, cursor: cursor).encoded }
+        let gameBoard = try gameBoard(gameId)
+        let partition = try Self.partition(scope: scope, country: country)
+        return try gameBoard.encodedFirstPage(of: partition, limit: limit) { (board, updatedAt) throws(APIError) in
+            try Self.view(of: board, gameId: gameId, partition: partition, limit: limit, cursor: nil, updatedAt: updatedAt)
+        }
+    }
+
+    private static func partition(scope: LeaderboardScope, country: CountryCode?) throws(APIError) -> Partition {
         switch (scope, country) {
-        case (.global, _): partition = .global
-        case (.local, let country?): partition = .local(country)
+        case (.global, _): .global
+        case (.local, let country?): .local(country)
         case (.local, nil): throw .validation("The local scope needs a country (ISO 3166-1 alpha-2 code).")
         case (.personal, _): throw .validation("Read a player's own entry at /api/leaderboards/{gameId}/players/{userId}.")
         }
-        return try gameBoard.withBoard { (board, updatedAt) throws(APIError) -> LeaderboardView in
-            let page = try Result { () throws(BoardError) in try board.page(partition, limit: limit, after: cursor) }
-                .mapError(APIError.init).get()
-            return LeaderboardView(
-                gameId: gameId, scope: scope, countryCode: country, userId: nil, entries: page.entries, updatedAt: updatedAt,
-                version: board.topVersion(of: partition), total: page.total, nextCursor: page.nextCursor
-            )
-        }
+    }
+
+    private static func view(
+        of board: Board, gameId: String, partition: Partition, limit: Int, cursor: String?, updatedAt: Int64
+    ) throws(APIError) -> LeaderboardView {
+        let page = try Result { () throws(BoardError) in try board.page(partition, limit: limit, after: cursor) }
+            .mapError(APIError.init).get()
+        return LeaderboardView(
+            gameId: gameId, scope: partition == .global ? .global : .local, countryCode: partition.country, userId: nil,
+            entries: page.entries, updatedAt: updatedAt, version: board.topVersion(of: partition), total: page.total,
+            nextCursor: page.nextCursor
+        )
     }
 
     /// A player's standing; nil if they have no entry.

@@ -46,8 +46,7 @@ struct LeaderboardController {
         let scope = try Self.scope(query["scope"].map(String.init) ?? "global")
         let country = try query["country"].map { text throws(APIError) -> CountryCode in try Self.country(String(text)) }
         let limit = try Self.integer(query["limit"].map(String.init), name: "limit", default: 10, range: 1...Self.maxLimit)
-        let view = try leaderboards.page(gameId, scope: scope, country: country, limit: limit, cursor: query["cursor"].map(String.init))
-        return .json(view.encoded)
+        return .json(try leaderboards.encodedPage(gameId, scope: scope, country: country, limit: limit, cursor: query["cursor"].map(String.init)))
     }
 
     @Sendable func player(_ request: Request, context: PodiumRequestContext) throws -> Response {
@@ -112,14 +111,6 @@ struct LeaderboardController {
             throw .validation("'\(name)' must be an integer from \(range.lowerBound) to \(range.upperBound).")
         }
         return number
-    }
-}
-
-extension LeaderboardView {
-    var encoded: ByteBuffer {
-        var json = JSONWriter(capacity: 256 + entries.count * 160)
-        write(to: &json)
-        return json.buffer
     }
 }
 
