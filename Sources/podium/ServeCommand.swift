@@ -110,7 +110,7 @@ struct ServeCommand: AsyncParsableCommand {
         guard let level = Logger.Level(rawValue: levelName) else { throw ValidationError("unknown log level '\(levelName)'.") }
         switch logFormat ?? environment["PODIUM_LOG_FORMAT"] ?? "text" {
         case "json": LoggingSystem.bootstrap { JSONLogHandler(label: $0) }
-        case "text": break
+        case "text": LoggingSystem.bootstrap { TextLogHandler(label: $0) }
         case let other: throw ValidationError("the log format must be text or json, not '\(other)'.")
         }
         var logger = Logger(label: "podium")

@@ -1,6 +1,5 @@
 import Foundation
 import Logging
-import Synchronization
 
 /// A swift-log handler that writes one JSON object per line to standard error:
 /// `{"time":…,"level":…,"label":…,"message":…, …metadata}`.
@@ -8,7 +7,6 @@ public struct JSONLogHandler: LogHandler {
     public var logLevel: Logger.Level = .info
     public var metadata: Logger.Metadata = [:]
     private let label: String
-    private static let output = Mutex(FileHandle.standardError)
 
     public init(label: String) {
         self.label = label
@@ -28,7 +26,7 @@ public struct JSONLogHandler: LogHandler {
         }
         guard var line = try? JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys]) else { return }
         line.append(0x0A)
-        Self.output.withLock { $0.write(line) }
+        LogOutput.write(line)
     }
 
     private static func json(_ value: Logger.Metadata.Value) -> Any {

@@ -1,4 +1,5 @@
 import Prometheus
+import Synchronization
 
 /// Every metric Podium exports at `GET /metrics`, in one Prometheus registry per server.
 public final class PodiumMetrics: Sendable {
@@ -19,6 +20,15 @@ public final class PodiumMetrics: Sendable {
     let commitDuration: DurationHistogram
     let commitGroupSize: ValueHistogram
     let restoreSeconds: Gauge
+    /// The labelled series already made, so a request finds its own with one lookup.
+    private let requestSeries = Mutex<[RequestLabels: (requests: Counter, duration: DurationHistogram)]>([:])
+    private let appliedSeries = Mutex<[String: Counter]>([:])
+
+    private struct RequestLabels: Hashable {
+        var method: String
+        var route: String
+        var status: Int
+    }
 
     public init() {
         webSocketConnections = registry.makeGauge(
@@ -68,15 +78,25 @@ public final class PodiumMetrics: Sendable {
 
     /// Counts one HTTP request.
     func recordRequest(method: String, route: String, status: Int, duration: Duration) {
-        registry.makeCounter(
-            descriptor: .init(namespace: "podium", subsystem: "http", metricName: "requests", unitName: "total", helpText: "HTTP requests by route and status."),
-            labels: [("method", method), ("route", route), ("status", String(status))]
-        ).increment()
-        registry.makeDurationHistogram(
-            descriptor: .init(namespace: "podium", subsystem: "http", metricName: "request_duration", unitName: "seconds", helpText: "HTTP request duration by route."),
-            labels: [("method", method), ("route", route)],
-            buckets: Self.latencyBuckets
-        ).record(duration)
+        let labels = RequestLabels(method: method, route: route, status: status)
+        let series = requestSeries.withLock { series in
+            if let known = series[labels] { return known }
+            let made = (
+                requests: registry.makeCounter(
+                    descriptor: .init(namespace: "podium", subsystem: "http", metricName: "requests", unitName: "total", helpText: "HTTP requests by route and status."),
+                    labels: [("method", method), ("route", route), ("status", String(status))]
+                ),
+                duration: registry.makeDurationHistogram(
+                    descriptor: .init(namespace: "podium", subsystem: "http", metricName: "request_duration", unitName: "seconds", helpText: "HTTP request duration by route."),
+                    labels: [("method", method), ("route", route)],
+                    buckets: Self.latencyBuckets
+                )
+            )
+            series[labels] = made
+            return made
+        }
+        series.requests.increment()
+        series.duration.record(duration)
     }
 
     /// Counts a score submission (run, action or ingest) by outcome: `accepted` or an error code.
@@ -92,9 +112,15 @@ public final class PodiumMetrics: Sendable {
 
     /// Counts events applied to a game's board.
     func recordApplied(gameId: String, count: Int) {
-        registry.makeCounter(
-            descriptor: .init(namespace: "podium", subsystem: "scores", metricName: "events_applied", unitName: "total", helpText: "Score events applied, per game."),
-            labels: [("game", gameId)]
-        ).increment(by: Int64(count))
+        let counter = appliedSeries.withLock { series in
+            if let known = series[gameId] { return known }
+            let made = registry.makeCounter(
+                descriptor: .init(namespace: "podium", subsystem: "scores", metricName: "events_applied", unitName: "total", helpText: "Score events applied, per game."),
+                labels: [("game", gameId)]
+            )
+            series[gameId] = made
+            return made
+        }
+        counter.increment(by: Int64(count))
     }
 }

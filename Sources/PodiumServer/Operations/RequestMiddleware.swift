@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import Logging
+import Synchronization
 
 /// The outermost middleware: gives every request an id (the caller's `X-Request-Id` or a
 /// new one) that is returned on the response and carried in every log line of the work,
@@ -54,13 +55,31 @@ struct RequestMiddleware: RouterMiddleware {
         return response
     }
 
-    /// The caller's request id when it is a sane token, else a new UUID.
+    /// The caller's request id when it is a sane token, else a new one.
     static func requestId(from request: Request) -> String {
         if let given = request.headers[requestIdHeader], (1...128).contains(given.utf8.count),
             given.utf8.allSatisfy({ $0 > 32 && $0 < 127 })
         {
             return given
         }
-        return UUID().uuidString.lowercased()
+        return RequestIdentifiers.next()
+    }
+}
+
+/// Request ids unique across processes and cheap to make: a random 64-bit process prefix
+/// and a counter (`"9f3a6c0e1b2d4f58-0000002a"`), with no random draw per request.
+enum RequestIdentifiers {
+    private static let prefix = String(UInt64.random(in: .min ... .max), radix: 16).leftPadded(to: 16)
+    private static let counter = Atomic<UInt64>(0)
+
+    static func next() -> String {
+        let number = counter.add(1, ordering: .relaxed).newValue
+        return prefix + "-" + String(number, radix: 16).leftPadded(to: 8)
+    }
+}
+
+extension String {
+    fileprivate func leftPadded(to width: Int) -> String {
+        count >= width ? self : String(repeating: "0", count: width - count) + self
     }
 }
