@@ -113,25 +113,25 @@ public final class SQLiteEventStore: PodiumStore {
                 try events.map { event in
                     if let reference = event.reference,
                         let existing = try Row.fetchOne(
-                            db, sql: "SELECT * FROM score_events WHERE game_id = ? AND user_id = ? AND reference = ?",
+                            db.cachedStatement(sql: "SELECT * FROM score_events WHERE game_id = ? AND user_id = ? AND reference = ?"),
                             arguments: [event.gameId, event.userId, reference]
                         )
                     {
                         return .duplicate(Self.event(from: existing))
                     }
                     if let tokenHash = event.sessionTokenHash {
-                        try db.execute(
-                            sql: "UPDATE run_sessions SET consumed_at = ? WHERE token_hash = ? AND consumed_at IS NULL AND expires_at > ?",
-                            arguments: [now, tokenHash, now]
-                        )
+                        try db.cachedStatement(
+                            sql: "UPDATE run_sessions SET consumed_at = ? WHERE token_hash = ? AND consumed_at IS NULL AND expires_at > ?"
+                        ).execute(arguments: [now, tokenHash, now])
                         if db.changesCount == 0 { return .sessionRejected }
                     }
-                    try db.execute(
+                    try db.cachedStatement(
                         sql: """
                             INSERT INTO score_events (game_id, kind, user_id, display_name, country_code, score, achieved_at,
                                 source, reference, session_token_hash, recorded_at)
                             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                            """,
+                            """
+                    ).execute(
                         arguments: [
                             event.gameId, event.kind.rawValue, event.userId, event.displayName, event.countryCode?.description,
                             event.score, event.achievedAt, event.source.rawValue, event.reference, event.sessionTokenHash, now,
@@ -212,16 +212,15 @@ public final class SQLiteEventStore: PodiumStore {
 
     public func createSession(_ session: RunSession) async throws {
         try await writing { db in
-            try db.execute(
-                sql: "INSERT INTO run_sessions (token_hash, user_id, game_id, issued_at, expires_at) VALUES (?, ?, ?, ?, ?)",
-                arguments: [session.tokenHash, session.userId, session.gameId, session.issuedAt, session.expiresAt]
-            )
+            try db.cachedStatement(
+                sql: "INSERT INTO run_sessions (token_hash, user_id, game_id, issued_at, expires_at) VALUES (?, ?, ?, ?, ?)"
+            ).execute(arguments: [session.tokenHash, session.userId, session.gameId, session.issuedAt, session.expiresAt])
         }
     }
 
     public func session(tokenHash: String) async throws -> RunSession? {
         try await pool.read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM run_sessions WHERE token_hash = ?", arguments: [tokenHash]).map { row in
+            try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM run_sessions WHERE token_hash = ?"), arguments: [tokenHash]).map { row in
                 RunSession(
                     tokenHash: row["token_hash"], userId: row["user_id"], gameId: row["game_id"], issuedAt: row["issued_at"],
                     expiresAt: row["expires_at"], consumedAt: row["consumed_at"]
