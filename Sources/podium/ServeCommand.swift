@@ -108,11 +108,11 @@ struct ServeCommand: AsyncParsableCommand {
             try authRateLimit ?? Self.integer(environment, "PODIUM_AUTH_RATE_LIMIT") ?? configuration.authAttemptsPerMinute
         let levelName = logLevel ?? environment["PODIUM_LOG_LEVEL"] ?? "info"
         guard let level = Logger.Level(rawValue: levelName) else { throw ValidationError("unknown log level '\(levelName)'.") }
-        switch logFormat ?? environment["PODIUM_LOG_FORMAT"] ?? "text" {
-        case "json": LoggingSystem.bootstrap { JSONLogHandler(label: $0) }
-        case "text": LoggingSystem.bootstrap { TextLogHandler(label: $0) }
-        case let other: throw ValidationError("the log format must be text or json, not '\(other)'.")
+        let formatName = logFormat ?? environment["PODIUM_LOG_FORMAT"] ?? "text"
+        guard let format = PodiumLogHandler.Format(rawValue: formatName) else {
+            throw ValidationError("the log format must be text or json, not '\(formatName)'.")
         }
+        LoggingSystem.bootstrap { PodiumLogHandler(label: $0, format: format) }
         var logger = Logger(label: "podium")
         logger.logLevel = level
         let application: PodiumApplication

@@ -1,0 +1,59 @@
+import Foundation
+import Logging
+import Synchronization
+
+/// A swift-log handler that writes one line per event to standard error, as text
+/// (`2026-11-23T10:00:00.000Z info podium: message key=value …`) or as one JSON object
+/// (`{"time":…,"level":…,"label":…,"message":…, …metadata}`).
+///
+/// Unlike swift-log's `StreamLogHandler`, it renders metadata only when a line is written,
+/// so a request that adds its id to the logger pays nothing until it logs.
+public struct PodiumLogHandler: LogHandler {
+    public enum Format: String, Sendable {
+        case text
+        case json
+    }
+
+    public var logLevel: Logger.Level = .info
+    public var metadata: Logger.Metadata = [:]
+    private let label: String
+    private let format: Format
+    private static let output = Mutex(FileHandle.standardError)
+
+    public init(label: String, format: Format) {
+        self.label = label
+        self.format = format
+    }
+
+    public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    public func log(event: LogEvent) {
+        let merged = event.metadata.map { metadata.merging($0) { $1 } } ?? metadata
+        let time = Timestamp.format(Timestamp.now())
+        let line: Data?
+        switch format {
+        case .text:
+            var text = time + " " + event.level.rawValue + " " + label + ": " + event.message.description
+            for (key, value) in merged.sorted(by: { $0.key < $1.key }) { text += " " + key + "=" + value.description }
+            line = Data((text + "\n").utf8)
+        case .json:
+            var fields: [String: Any] = ["time": time, "level": event.level.rawValue, "label": label, "message": event.message.description]
+            for (key, value) in merged { fields[key] = Self.json(value) }
+            line = (try? JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys])).map { $0 + [0x0A] }
+        }
+        guard let line else { return }
+        Self.output.withLock { $0.write(line) }
+    }
+
+    private static func json(_ value: Logger.Metadata.Value) -> Any {
+        switch value {
+        case .string(let text): text
+        case .stringConvertible(let convertible): convertible.description
+        case .array(let values): values.map(json)
+        case .dictionary(let values): values.mapValues(json)
+        }
+    }
+}
