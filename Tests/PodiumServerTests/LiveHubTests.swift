@@ -209,7 +209,7 @@ struct LiveHubTests {
     @Test func aClientThatNeverReadsDoesNotDelayOthers() async throws {
         try await TestServer.run(configure: {
             Self.fast(&$0)
-            $0.live.outboxCapacity = 8
+            $0.live.slowClientBudget = 8
             $0.live.socketSendBufferSize = 8 * 1024
         }) { server in
             let longName = String(repeating: "n", count: 60)

@@ -30,7 +30,7 @@ struct OperationsTests {
             #expect((Self.metric(after, "podium_ws_messages_sent_total ") ?? 0) >= 1)
             #expect(after.contains(#"podium_http_requests_total{method="POST",route="/score",status="200"}"#))
             #expect(after.contains("podium_store_commit_duration_seconds_count"))
-            #expect(after.contains("podium_ws_delivery_latency_seconds_count"))
+            #expect(after.contains("podium_ws_fanout_duration_seconds_count"))
             client.close()
             try await Task.sleep(for: .milliseconds(300))
             #expect(Self.metric(try await server.request(.get, "/metrics").body, "podium_ws_connections ") == 0)

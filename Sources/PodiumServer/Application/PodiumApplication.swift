@@ -94,7 +94,7 @@ public struct PodiumApplication: Sendable {
             publicDirectory: configuration.publicDirectory, openAPIFile: configuration.openAPIFile, isProduction: configuration.isProduction
         ).addRoutes(to: router)
         router.add(middleware: FileMiddleware(configuration.publicDirectory, searchForIndexHtml: false))
-        LiveController(hub: hub, metrics: metrics, maxMessageSize: configuration.maxFrameSize).addRoutes(to: router)
+        LiveController(hub: hub, maxMessageSize: configuration.maxFrameSize).addRoutes(to: router)
         return router
     }
 

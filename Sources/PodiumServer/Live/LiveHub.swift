@@ -21,12 +21,13 @@ public final class LiveHub: Service, Sendable {
         public var maxSubscriptionsPerConnection = 16
         /// Client messages per second per connection (a burst of twice as many is allowed).
         public var messagesPerSecond = 20
-        /// Messages queued for one client before it is dropped as too slow.
-        public var outboxCapacity = 256
+        /// Messages written to a client whose socket is backed up before it is dropped as
+        /// too slow.
+        public var slowClientBudget = 256
         /// At most one update per (game, partition) in this interval.
         public var coalescingInterval = Duration.milliseconds(100)
         /// Kernel send buffer of each live socket, in bytes. Bounded so that a client that
-        /// stops reading backs up into its outbox (and is dropped) instead of holding
+        /// stops reading backs up (and is dropped) instead of holding
         /// megabytes of kernel memory; Linux would otherwise grow it to 4 MiB.
         public var socketSendBufferSize = 128 * 1024
 
@@ -99,7 +100,7 @@ public final class LiveHub: Service, Sendable {
         let (connection, replaced) = state.withLock { state -> (LiveConnection?, LiveConnection?) in
             guard !state.isShuttingDown, state.connections.count < configuration.maxConnections else { return (nil, nil) }
             let connection = LiveConnection(
-                id: state.nextConnectionId, userId: userId, channel: channel, outboxCapacity: configuration.outboxCapacity
+                id: state.nextConnectionId, userId: userId, channel: channel, unwritableBudget: configuration.slowClientBudget
             )
             state.nextConnectionId += 1
             state.connections[connection.id] = connection
@@ -190,29 +191,48 @@ public final class LiveHub: Service, Sendable {
     /// for all its subscribers, and each personal subscriber's entry if it moved.
     func flush(gameId: String) {
         let start = ContinuousClock.now
-        let sent = state.withLock { state -> Int in
+        let deliveries = state.withLock { state -> [(LiveConnection, ByteBuffer)] in
             guard let pending = state.pending.removeValue(forKey: gameId),
                 let gameBoard = try? leaderboards.gameBoard(gameId)
-            else { return 0 }
-            var sent = 0
+            else { return [] }
+            var deliveries: [(LiveConnection, ByteBuffer)] = []
             for partition in pending.partitions {
                 guard let subscribers = state.topSubscribers[TopicKey(gameId: gameId, partition: partition)] else { continue }
                 let message = LiveServerMessage.state(gameBoard.topView(of: partition), isUpdate: true)
-                for id in subscribers where state.connections[id]?.send(message, producedAt: start) == true { sent += 1 }
+                deliveries.reserveCapacity(deliveries.count + subscribers.count)
+                for id in subscribers { if let connection = state.connections[id] { deliveries.append((connection, message)) } }
             }
-            guard pending.personal, var topics = state.personalSubscribers[gameId] else { return sent }
+            guard pending.personal, var topics = state.personalSubscribers[gameId] else { return deliveries }
             for (userId, topic) in topics {
                 let view = gameBoard.personalView(of: userId)
                 guard view.entries.first != topic.lastSent else { continue }
                 topics[userId]?.lastSent = view.entries.first
                 let message = LiveServerMessage.state(view, isUpdate: true)
-                for id in topic.connections where state.connections[id]?.send(message, producedAt: start) == true { sent += 1 }
+                for id in topic.connections { if let connection = state.connections[id] { deliveries.append((connection, message)) } }
             }
             state.personalSubscribers[gameId] = topics
-            return sent
+            return deliveries
         }
-        metrics.webSocketMessages.increment(by: Int64(sent))
-        metrics.fanOutDuration.record(.now - start)
+        deliver(deliveries, producedAt: start)
+    }
+
+    /// Writes each message to its connection: one task per event loop writes and flushes
+    /// all of that loop's connections in one pass, so the fan-out uses every core and
+    /// costs a socket write per subscriber, not a task switch.
+    private func deliver(_ deliveries: [(LiveConnection, ByteBuffer)], producedAt start: ContinuousClock.Instant) {
+        guard !deliveries.isEmpty else { return }
+        metrics.webSocketMessages.increment(by: Int64(deliveries.count))
+        var byLoop: [ObjectIdentifier: (loop: any EventLoop, deliveries: [(LiveConnection, ByteBuffer)])] = [:]
+        for delivery in deliveries {
+            let loop = delivery.0.eventLoop
+            byLoop[ObjectIdentifier(loop), default: (loop, [])].deliveries.append(delivery)
+        }
+        for (loop, batch) in byLoop.values {
+            loop.execute { [metrics] in
+                for (connection, message) in batch where connection.write(message) { connection.flush() }
+                metrics.fanOutDuration.record(.now - start)
+            }
+        }
     }
 
     // MARK: Service

@@ -16,7 +16,6 @@ public final class PodiumMetrics: Sendable {
     let updatesCoalesced: Counter
     let slowClientsDropped: Counter
     let fanOutDuration: DurationHistogram
-    let deliveryLatency: DurationHistogram
     let commitDuration: DurationHistogram
     let commitGroupSize: ValueHistogram
     let restoreSeconds: Gauge
@@ -46,20 +45,13 @@ public final class PodiumMetrics: Sendable {
         slowClientsDropped = registry.makeCounter(
             descriptor: .init(
                 namespace: "podium", subsystem: "ws", metricName: "slow_clients_dropped", unitName: "total",
-                helpText: "Connections closed because their outbox filled."
+                helpText: "Connections closed because they stopped reading while messages piled up."
             )
         )
         fanOutDuration = registry.makeDurationHistogram(
             descriptor: .init(
                 namespace: "podium", subsystem: "ws", metricName: "fanout_duration", unitName: "seconds",
-                helpText: "Time to encode one game's pending updates and queue them for every subscriber."
-            ),
-            buckets: Self.latencyBuckets
-        )
-        deliveryLatency = registry.makeDurationHistogram(
-            descriptor: .init(
-                namespace: "podium", subsystem: "ws", metricName: "delivery_latency", unitName: "seconds",
-                helpText: "Time from an update's production to its socket write, per subscriber."
+                helpText: "Time from an update's production to its write on the last subscriber's socket, per event loop."
             ),
             buckets: Self.latencyBuckets
         )

@@ -2,11 +2,10 @@ import Hummingbird
 import HummingbirdWebSocket
 import NIOWebSocket
 
-/// The WebSocket endpoint `/ws`: one writer task drains the connection's outbox while
-/// the reader handles the client's messages, within a per-connection rate.
+/// The WebSocket endpoint `/ws`: reads the client's messages, within a per-connection
+/// rate; the hub writes the server's messages straight to the connection's channel.
 struct LiveController {
     let hub: LiveHub
-    let metrics: PodiumMetrics
     let maxMessageSize: Int
 
     func addRoutes(to router: Router<PodiumRequestContext>) {
@@ -27,42 +26,24 @@ struct LiveController {
                 return
             }
             defer { hub.remove(connection) }
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask {
-                    for await item in connection.outbox {
-                        switch item {
-                        case .message(let buffer, let producedAt):
-                            try await outbound.write(.custom(WebSocketFrame(fin: true, opcode: .text, data: buffer)))
-                            metrics.deliveryLatency.record(.now - producedAt)
-                        case .close(let code, let reason):
-                            try await outbound.close(code, reason: reason)
-                            return
-                        }
+            var limiter = TokenBucket(ratePerSecond: Double(hub.configuration.messagesPerSecond), burst: Double(2 * hub.configuration.messagesPerSecond))
+            var warned = false
+            for try await message in inbound.messages(maxSize: maxMessageSize) {
+                guard limiter.take(now: .now) else {
+                    // One error per flood, not one per dropped message: replies must not
+                    // back up the client's socket.
+                    if !warned {
+                        connection.send(LiveServerMessage.error(code: "RATE_LIMIT_EXCEEDED", message: "Too many messages; slow down."))
+                        warned = true
                     }
+                    continue
                 }
-                group.addTask {
-                    var limiter = TokenBucket(ratePerSecond: Double(hub.configuration.messagesPerSecond), burst: Double(2 * hub.configuration.messagesPerSecond))
-                    var warned = false
-                    for try await message in inbound.messages(maxSize: maxMessageSize) {
-                        guard limiter.take(now: .now) else {
-                            // One error per flood, not one per dropped message: replies must not
-                            // fill the client's outbox.
-                            if !warned {
-                                connection.send(LiveServerMessage.error(code: "RATE_LIMIT_EXCEEDED", message: "Too many messages; slow down."))
-                                warned = true
-                            }
-                            continue
-                        }
-                        warned = false
-                        guard case .text(let text) = message else {
-                            connection.send(LiveServerMessage.error(code: "BAD_MESSAGE", message: "Send JSON text messages."))
-                            continue
-                        }
-                        hub.handle(text, from: connection)
-                    }
+                warned = false
+                guard case .text(let text) = message else {
+                    connection.send(LiveServerMessage.error(code: "BAD_MESSAGE", message: "Send JSON text messages."))
+                    continue
                 }
-                try await group.next()
-                group.cancelAll()
+                hub.handle(text, from: connection)
             }
         }
     }
