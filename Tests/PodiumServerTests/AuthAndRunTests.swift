@@ -48,6 +48,7 @@ struct AuthAndRunTests {
     @Test func forgedAndExpiredTokensAreRefused() async throws {
         try await TestServer.run { server in
             let valid = try await server.register("alice")
+            #expect(try await server.request(.get, "/api/me", token: valid).status == .ok, "the valid token is verified (and remembered) first")
             let parts = valid.split(separator: ".").map(String.init)
             let wrongKey = try await TokenService(secret: "another-secret-that-is-32-bytes-long!!", lifetime: 900)
             let user = UserRecord(id: "x", username: "x", passwordHash: nil, displayName: "X", countryCode: nil, role: .admin, createdAt: 0)
@@ -70,6 +71,23 @@ struct AuthAndRunTests {
             let expired = try await expiredIssuer.issue(for: user)
             let response = try await server.request(.get, "/api/me", token: expired)
             #expect(response.status == .unauthorized && (Self.errorCode(response.body)) == "TOKEN_EXPIRED")
+        }
+    }
+
+    @Test func aRememberedTokenStillExpires() async throws {
+        try await TestServer.run { server in
+            let valid = try await server.register("carol")
+            let payload = try JSON.object(String(decoding: Data(base64URL: valid.split(separator: ".").map(String.init)[1])!, as: UTF8.self))
+            let carol = UserRecord(
+                id: try #require(payload[string: "sub"]), username: "carol", passwordHash: nil, displayName: "carol", countryCode: nil,
+                role: .player, createdAt: 0
+            )
+            let shortLived = try await TokenService(secret: TestServer.jwtSecret, lifetime: 2).issue(for: carol)
+            #expect(try await server.request(.get, "/api/me", token: shortLived).status == .ok)
+            #expect(try await server.request(.get, "/api/me", token: shortLived).status == .ok, "a verified token is accepted again")
+            try await Task.sleep(for: .seconds(3))
+            let response = try await server.request(.get, "/api/me", token: shortLived)
+            #expect(response.status == .unauthorized && Self.errorCode(response.body) == "TOKEN_EXPIRED")
         }
     }
 
