@@ -20,8 +20,9 @@ public final class PodiumMetrics: Sendable {
     let commitGroupSize: ValueHistogram
     let restoreSeconds: Gauge
     /// The labelled series already made, so a request finds its own with one lookup.
-    private let requestSeries = Mutex<[RequestLabels: (requests: Counter, duration: DurationHistogram)]>([:])
-    private let appliedSeries = Mutex<[String: Counter]>([:])
+    private let requestSeries = LabelledSeries<RequestLabels, (requests: Counter, duration: DurationHistogram)>()
+    private let submissionSeries = LabelledSeries<[String], Counter>()
+    private let appliedSeries = LabelledSeries<String, Counter>()
 
     private struct RequestLabels: Hashable {
         var method: String
@@ -70,10 +71,8 @@ public final class PodiumMetrics: Sendable {
 
     /// Counts one HTTP request.
     func recordRequest(method: String, route: String, status: Int, duration: Duration) {
-        let labels = RequestLabels(method: method, route: route, status: status)
-        let series = requestSeries.withLock { series in
-            if let known = series[labels] { return known }
-            let made = (
+        let series = requestSeries.series(for: RequestLabels(method: method, route: route, status: status)) {
+            (
                 requests: registry.makeCounter(
                     descriptor: .init(namespace: "podium", subsystem: "http", metricName: "requests", unitName: "total", helpText: "HTTP requests by route and status."),
                     labels: [("method", method), ("route", route), ("status", String(status))]
@@ -84,8 +83,6 @@ public final class PodiumMetrics: Sendable {
                     buckets: Self.latencyBuckets
                 )
             )
-            series[labels] = made
-            return made
         }
         series.requests.increment()
         series.duration.record(duration)
@@ -93,26 +90,39 @@ public final class PodiumMetrics: Sendable {
 
     /// Counts a score submission (run, action or ingest) by outcome: `accepted` or an error code.
     func recordSubmission(route: String, outcome: String) {
-        registry.makeCounter(
-            descriptor: .init(
-                namespace: "podium", subsystem: "scores", metricName: "submissions", unitName: "total",
-                helpText: "Score submissions by route and outcome (accepted or the error code)."
-            ),
-            labels: [("route", route), ("outcome", outcome)]
-        ).increment()
+        submissionSeries.series(for: [route, outcome]) {
+            registry.makeCounter(
+                descriptor: .init(
+                    namespace: "podium", subsystem: "scores", metricName: "submissions", unitName: "total",
+                    helpText: "Score submissions by route and outcome (accepted or the error code)."
+                ),
+                labels: [("route", route), ("outcome", outcome)]
+            )
+        }.increment()
     }
 
     /// Counts events applied to a game's board.
     func recordApplied(gameId: String, count: Int) {
-        let counter = appliedSeries.withLock { series in
-            if let known = series[gameId] { return known }
-            let made = registry.makeCounter(
+        appliedSeries.series(for: gameId) {
+            registry.makeCounter(
                 descriptor: .init(namespace: "podium", subsystem: "scores", metricName: "events_applied", unitName: "total", helpText: "Score events applied, per game."),
                 labels: [("game", gameId)]
             )
-            series[gameId] = made
-            return made
+        }.increment(by: Int64(count))
+    }
+}
+
+/// The series of one metric made so far, by their label values: the registry is asked
+/// once per label set, later calls find the series with one dictionary lookup.
+private final class LabelledSeries<Labels: Hashable & Sendable, Series: Sendable>: Sendable {
+    private let made = Mutex<[Labels: Series]>([:])
+
+    func series(for labels: Labels, make: () -> Series) -> Series {
+        made.withLock { made in
+            if let known = made[labels] { return known }
+            let series = make()
+            made[labels] = series
+            return series
         }
-        counter.increment(by: Int64(count))
     }
 }
