@@ -22,6 +22,12 @@ final class GameBoard: Sendable {
         var limit: Int
     }
 
+    /// A first page as found under the lock: encoded already, or a view to encode.
+    private enum Found {
+        case cached(ByteBuffer)
+        case fresh(LeaderboardView, version: UInt64)
+    }
+
     /// Cached first pages per board version; reads of other shapes past it are encoded
     /// each time.
     private static let maxCachedPages = 64
@@ -44,13 +50,16 @@ final class GameBoard: Sendable {
         of partition: Partition, limit: Int, _ view: (Board, _ updatedAt: Int64) throws(Failure) -> LeaderboardView
     ) throws(Failure) -> ByteBuffer {
         let key = PageKey(partition: partition, limit: limit)
-        let (cached, fresh) = try state.withLock { (state) throws(Failure) -> (ByteBuffer?, (LeaderboardView, UInt64)?) in
-            if state.pagesVersion == state.board.version, let page = state.pages[key] { return (page, nil) }
-            return (nil, (try view(state.board, state.updatedAt), state.board.version))
+        let found = try state.withLock { (state) throws(Failure) -> Found in
+            if state.pagesVersion == state.board.version, let page = state.pages[key] { return .cached(page) }
+            return .fresh(try view(state.board, state.updatedAt), version: state.board.version)
         }
-        if let cached { return cached }
-        guard let (view, version) = fresh else { preconditionFailure("a page is either cached or fresh") }
-        let encoded = view.encoded
+        let version: UInt64
+        let encoded: ByteBuffer
+        switch found {
+        case .cached(let page): return page
+        case .fresh(let view, let freshVersion): (encoded, version) = (view.encoded, freshVersion)
+        }
         state.withLock { state in
             guard state.board.version == version else { return }
             if state.pagesVersion != version || state.pages.count >= Self.maxCachedPages {
