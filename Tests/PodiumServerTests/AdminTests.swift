@@ -4,7 +4,7 @@ import Testing
 
 @testable import PodiumServer
 
-@Suite("Admin API: games, announcements, moderation")
+@Suite("Admin API: games, announcements, moderation", .timeLimit(.minutes(2)))
 struct AdminTests {
     static let newGame = #"{"id":"puzzle","name":"Puzzle","sortOrder":"asc","operator":"best","maxScore":600000,"topN":5,"actions":[]}"#
 

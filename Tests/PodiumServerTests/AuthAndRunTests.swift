@@ -5,7 +5,7 @@ import Testing
 
 @testable import PodiumServer
 
-@Suite("Accounts, tokens and the anti-cheat submission pipeline")
+@Suite("Accounts, tokens and the anti-cheat submission pipeline", .timeLimit(.minutes(2)))
 struct AuthAndRunTests {
     static func submission(game: String = "arcade", score: String, runId: String, session: String) -> String {
         #"{"gameId":"\#(game)","score":\#(score),"runId":"\#(runId)","sessionToken":"\#(session)"}"#
@@ -218,7 +218,7 @@ struct AuthAndRunTests {
     @Test func rateLimitAnswers429WithRetryAfter() async throws {
         try await TestServer.run(configure: { $0.scoreSubmissionsPerMinute = 3 }) { server in
             let token = try await server.register("alice")
-            var last: (status: HTTPResponse.Status, headers: HTTPFields, body: String)?
+            var last: HTTP.Response?
             for _ in 0..<4 { last = try await server.request(.post, "/api/actions/complete", json: #"{"actionId":"login"}"#, token: token) }
             let limited = try #require(last)
             #expect(limited.status == .tooManyRequests)
@@ -255,9 +255,12 @@ struct AuthAndRunTests {
             let state = try await client.nextMessage()
             #expect(state[string: "type"] == "leaderboard:state")
             #expect(state[object: "payload"]?[string: "userId"] != nil)
-            let refused = try await LiveClient.connect(port: server.port, query: "?token=forged", expectingReady: false)
-            #expect(try await refused.nextMessage()[string: "code"] == "UNAUTHORIZED")
-            #expect(try await refused.closeCode() == .policyViolation)
+            let refused = try RawWebSocket(port: server.port, query: "?token=forged")
+            defer { refused.close() }
+            let frames = try await refused.framesUntilClosed()
+            #expect(frames.count == 2)
+            #expect(try JSON.object(try #require(frames.first).text)[string: "code"] == "UNAUTHORIZED")
+            #expect(frames.last?.closeCode == 1008, "closed with policy violation")
         }
     }
 }

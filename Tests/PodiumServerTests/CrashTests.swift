@@ -5,7 +5,7 @@ import Testing
 
 @testable import PodiumServer
 
-@Suite("Crash safety of the real binary")
+@Suite("Crash safety of the real binary", .timeLimit(.minutes(2)))
 struct CrashTests {
     static let games = #"{"games":[{"id":"counter","name":"Counter","operator":"incr","topN":10}]}"#
 
@@ -36,8 +36,8 @@ struct CrashTests {
                         while !Task.isCancelled {
                             attempted.increment(writer)
                             let body = #"{"gameId":"counter","userId":"w\#(writer)","displayName":"W\#(writer)","score":1,"achievedAt":"2026-11-23T10:00:00Z"}"#
-                            guard let response = try? await HTTP.request(port: server.port, method: "POST", path: "/score", body: body),
-                                response.status == 200
+                            guard let response = try? await HTTP.request(port: server.port, .post, "/score", json: body),
+                                response.status == .ok
                             else { return }
                             acknowledged.increment(writer)
                         }
@@ -56,8 +56,8 @@ struct CrashTests {
         let restarted = try await ServerProcess.start(arguments: arguments)
         defer { Task { _ = await restarted.stop(signal: SIGTERM) } }
         for writer in 0..<writers {
-            let response = try await HTTP.request(port: restarted.port, method: "GET", path: "/api/leaderboards/counter/players/w\(writer)")
-            let total = response.status == 200 ? (try JSON.object(response.body)[object: "entry"]?[int: "score"] ?? 0) : 0
+            let response = try await HTTP.request(port: restarted.port, .get, "/api/leaderboards/counter/players/w\(writer)")
+            let total = response.status == .ok ? (try JSON.object(response.body)[object: "entry"]?[int: "score"] ?? 0) : 0
             #expect(total >= acked[writer], "writer \(writer): every acknowledged submission survived")
             #expect(total <= tried[writer], "writer \(writer): nothing was applied twice")
         }
@@ -68,7 +68,7 @@ struct CrashTests {
         let fold = Board(configuration: BoardConfiguration(scoreOperator: .incr))
         for event in log.events { _ = event.apply(to: fold) }
         let expected = fold.top(.global, limit: 100).map { "\($0.userId)=\($0.score)" }
-        let page = try JSON.object(try await HTTP.request(port: restarted.port, method: "GET", path: "/api/leaderboards/counter?limit=100").body)
+        let page = try JSON.object(try await HTTP.request(port: restarted.port, .get, "/api/leaderboards/counter?limit=100").body)
         let served = (page[array: "entries"] ?? []).map { "\($0[string: "userId"] ?? "")=\($0[int: "score"] ?? -1)" }
         #expect(served == expected, "the restored board is the fold of the log")
     }
@@ -91,8 +91,8 @@ struct CrashTests {
                     group.addTask {
                         while !Task.isCancelled {
                             let body = #"{"gameId":"counter","userId":"t\#(writer)","displayName":"T","score":1,"achievedAt":"2026-11-23T10:00:00Z"}"#
-                            guard let response = try? await HTTP.request(port: server.port, method: "POST", path: "/score", body: body),
-                                response.status == 200
+                            guard let response = try? await HTTP.request(port: server.port, .post, "/score", json: body),
+                                response.status == .ok
                             else { return }
                             acknowledged.increment(writer)
                         }
@@ -112,8 +112,8 @@ struct CrashTests {
         let restarted = try await ServerProcess.start(arguments: arguments)
         defer { Task { _ = await restarted.stop(signal: SIGTERM) } }
         for writer in 0..<4 {
-            let response = try await HTTP.request(port: restarted.port, method: "GET", path: "/api/leaderboards/counter/players/t\(writer)")
-            let total = response.status == 200 ? (try JSON.object(response.body)[object: "entry"]?[int: "score"] ?? 0) : 0
+            let response = try await HTTP.request(port: restarted.port, .get, "/api/leaderboards/counter/players/t\(writer)")
+            let total = response.status == .ok ? (try JSON.object(response.body)[object: "entry"]?[int: "score"] ?? 0) : 0
             #expect(total >= acked[writer], "writer \(writer): every acknowledged submission was kept")
         }
     }

@@ -4,7 +4,7 @@ import Testing
 
 @testable import PodiumServer
 
-@Suite("Server-to-server ingest: POST /score")
+@Suite("Server-to-server ingest: POST /score", .timeLimit(.minutes(2)))
 struct IngestTests {
     static let secretHeader = HTTPField.Name("x-realtime-secret")!
     static let valid = #"{"gameId":"arcade","userId":"u1","displayName":"Ann","countryCode":"GB","score":10,"achievedAt":"2026-11-23T10:00:00Z"}"#

@@ -4,7 +4,7 @@ import Testing
 
 @testable import PodiumServer
 
-@Suite("WebSocket hub over real sockets")
+@Suite("WebSocket hub over real sockets", .timeLimit(.minutes(2)))
 struct LiveHubTests {
     static func subscribe(_ game: String = "arcade", scopes: [String], country: String? = nil, user: String? = nil, since: String? = nil) -> String {
         let scopeList = scopes.map { "\"\($0)\"" }.joined(separator: ",")
@@ -214,8 +214,10 @@ struct LiveHubTests {
         }) { server in
             let longName = String(repeating: "n", count: 60)
             for index in 0..<100 { try await server.ingest(game: "wide", user: "p\(index)", name: longName, score: Int64(index)) }
-            let stalled = try StalledSocket(port: server.port, subscribe: Self.subscribe("wide", scopes: ["global"]))
+            let stalled = try RawWebSocket(port: server.port, receiveBuffer: 2048)
             defer { stalled.close() }
+            try await Task.sleep(for: .milliseconds(200))
+            try stalled.send(Self.subscribe("wide", scopes: ["global"]))
             let reader = try await LiveClient.connect(port: server.port)
             defer { reader.close() }
             reader.send(Self.subscribe("wide", scopes: ["global"]))

@@ -6,7 +6,7 @@ import Testing
 
 /// Keeps docs/openapi.yaml true: every route the router registers is documented, and
 /// every documented operation is routed on a running server.
-@Suite("OpenAPI document")
+@Suite("OpenAPI document", .timeLimit(.minutes(2)))
 struct OpenAPITests {
     /// The repository's root: two folders up from this file (Tests/PodiumServerTests).
     static let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()

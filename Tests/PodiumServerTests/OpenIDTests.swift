@@ -7,7 +7,7 @@ import Testing
 
 @testable import PodiumServer
 
-@Suite("OpenID sign-in against a local JWKS endpoint")
+@Suite("OpenID sign-in against a local JWKS endpoint", .timeLimit(.minutes(2)))
 struct OpenIDTests {
     static let issuer = "https://accounts.google.com"
     static let clientId = "podium-test-client.apps.googleusercontent.com"

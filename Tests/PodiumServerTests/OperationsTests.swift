@@ -4,7 +4,7 @@ import Testing
 
 @testable import PodiumServer
 
-@Suite("Operations: metrics and request ids")
+@Suite("Operations: metrics and request ids", .timeLimit(.minutes(2)))
 struct OperationsTests {
     static func metric(_ text: String, _ prefix: String) -> Double? {
         text.split(separator: "\n").first { $0.hasPrefix(prefix) }.flatMap { Double($0.split(separator: " ").last ?? "") }

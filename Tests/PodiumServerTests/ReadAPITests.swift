@@ -4,7 +4,7 @@ import Testing
 
 @testable import PodiumServer
 
-@Suite("HTTP reads, health and errors")
+@Suite("HTTP reads, health and errors", .timeLimit(.minutes(2)))
 struct ReadAPITests {
     @Test func healthAndReadiness() async throws {
         try await TestServer.run { server in

@@ -6,7 +6,7 @@ import Testing
 
 @testable import PodiumServer
 
-@Suite("Durable storage: the SQLite log, snapshots, restart and store failure")
+@Suite("Durable storage: the SQLite log, snapshots, restart and store failure", .timeLimit(.minutes(2)))
 struct StorageTests {
     @Test func scoresSurviveRestartsWithAndWithoutSnapshots() async throws {
         let directory = try TemporaryDirectory()

@@ -20,8 +20,8 @@ final class LiveClient: Sendable {
         self.task = task
     }
 
-    /// Connects and (unless told otherwise) waits for the server's `ready`.
-    static func connect(port: Int, query: String = "", maxFrameSize: Int = 1 << 16, expectingReady: Bool = true) async throws -> LiveClient {
+    /// Connects and waits for the server's `ready`.
+    static func connect(port: Int, query: String = "", maxFrameSize: Int = 1 << 16) async throws -> LiveClient {
         let (messages, outgoing) = AsyncStream.makeStream(of: String.self)
         let box = EventBox()
         let task = Task {
@@ -43,7 +43,6 @@ final class LiveClient: Sendable {
             await box.push(.closed(close?.closeCode))
         }
         let client = LiveClient(box: box, outgoing: outgoing, task: task)
-        guard expectingReady else { return client }
         let ready = try await client.nextMessage()
         guard ready["type"] as? String == "ready" else { throw TestFailure("expected ready, got \(ready)") }
         return client

@@ -1,7 +1,4 @@
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 import Synchronization
 
 /// The real `podium` binary (built by `swift build`) running as a child process.
@@ -58,7 +55,7 @@ final class ServerProcess: Sendable {
 
     private func waitUntilReady() async throws {
         for _ in 0..<600 {
-            if let response = try? await HTTP.request(port: port, method: "GET", path: "/ready"), response.status == 200 { return }
+            if let response = try? await HTTP.request(port: port, .get, "/ready"), response.status == .ok { return }
             try await Task.sleep(for: .milliseconds(50))
         }
         throw TestFailure("podium never became ready")
@@ -69,25 +66,5 @@ final class ServerProcess: Sendable {
         kill(process.processIdentifier, signal)
         while process.isRunning { try? await Task.sleep(for: .milliseconds(20)) }
         return process.terminationStatus
-    }
-}
-
-/// A minimal HTTP/1.1 client over URLSession-free sockets: one request per connection.
-enum HTTP {
-    struct Response {
-        var status: Int
-        var body: String
-    }
-
-    static func request(port: Int, method: String, path: String, body: String? = nil) async throws -> Response {
-        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
-        request.httpMethod = method
-        request.timeoutInterval = 10
-        if let body {
-            request.httpBody = Data(body.utf8)
-            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-        }
-        let (data, response) = try await URLSession.shared.data(for: request)
-        return Response(status: (response as? HTTPURLResponse)?.statusCode ?? 0, body: String(decoding: data, as: UTF8.self))
     }
 }

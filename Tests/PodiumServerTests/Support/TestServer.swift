@@ -75,14 +75,8 @@ struct TestServer: Sendable {
     /// One HTTP request over a new connection.
     func request(
         _ method: HTTPRequest.Method, _ path: String, json: String? = nil, headers: HTTPFields = [:]
-    ) async throws -> (status: HTTPResponse.Status, headers: HTTPFields, body: String) {
-        let client = TestClient(host: "127.0.0.1", port: port)
-        client.connect()
-        defer { Task { try? await client.shutdown() } }
-        var headers = headers
-        if json != nil { headers[.contentType] = "application/json" }
-        let response = try await client.execute(.init(path, method: method, headers: headers, body: json.map { ByteBuffer(string: $0) }))
-        return (response.status, response.headers, String(buffer: response.body ?? ByteBuffer()))
+    ) async throws -> HTTP.Response {
+        try await HTTP.request(port: port, method, path, json: json, headers: headers)
     }
 
     /// Submits a score through `POST /score` and expects 200.
@@ -125,7 +119,7 @@ extension TestServer {
     /// A request with `Authorization: Bearer token`.
     func request(
         _ method: HTTPRequest.Method, _ path: String, json: String? = nil, token: String
-    ) async throws -> (status: HTTPResponse.Status, headers: HTTPFields, body: String) {
+    ) async throws -> HTTP.Response {
         try await request(method, path, json: json, headers: [.authorization: "Bearer \(token)"])
     }
 
