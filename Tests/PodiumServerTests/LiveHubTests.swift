@@ -193,8 +193,58 @@ struct LiveHubTests {
             let first = try await LiveClient.connect(port: server.port)
             let second = try await LiveClient.connect(port: server.port)
             defer { [first, second].forEach { $0.close() } }
-            await #expect(throws: (any Error).self) { try await LiveClient.connect(port: server.port) }
+            let third = try RawWebSocket(port: server.port)
+            defer { third.close() }
+            let answer = try await third.answerUntilClosed()
+            #expect(answer.hasPrefix("HTTP/1.1 503") && answer.contains("TOO_MANY_CONNECTIONS"), "refused with 503 and closed")
             #expect(server.podium.hub.connectionCount == 2)
+            let elsewhere = try RawWebSocket(port: server.port, path: "/api/games")
+            defer { elsewhere.close() }
+            #expect(try await elsewhere.answerUntilClosed().hasPrefix("HTTP/1.1 404"), "WebSockets are served at /ws only")
+            let full = try await server.request(.get, "/ws")
+            #expect(full.status == .serviceUnavailable && full.body.contains("TOO_MANY_CONNECTIONS"))
+            first.close()
+            try await Task.sleep(for: .milliseconds(300))
+            let plain = try await server.request(.get, "/ws")
+            #expect(plain.status == .upgradeRequired && plain.body.contains("UPGRADE_REQUIRED"))
+        }
+    }
+
+    @Test func peersThatDoNotAnswerPingsAreClosed() async throws {
+        try await TestServer.run(configure: { $0.live.pingInterval = .milliseconds(200) }) { server in
+            let answering = try await LiveClient.connect(port: server.port)
+            defer { answering.close() }
+            let silent = try RawWebSocket(port: server.port)
+            defer { silent.close() }
+            let frames = try await silent.framesUntilClosed()
+            #expect(frames.first?.text == #"{"type":"ready"}"#)
+            #expect(frames.contains { $0.opcode == 0x9 }, "the server pinged")
+            answering.send(#"{"type":"ping"}"#)
+            #expect(try await answering.nextMessage()[string: "type"] == "pong", "a client that answers pings stays")
+            #expect(server.podium.hub.connectionCount == 1)
+        }
+    }
+
+    @Test func fragmentedMessagesAreReassembledWithinTheSizeLimit() async throws {
+        try await TestServer.run(configure: { $0.maxFrameSize = 1024 }) { server in
+            let socket = try RawWebSocket(port: server.port)
+            defer { socket.close() }
+            let subscribe = Array(Self.subscribe(scopes: ["global"]).utf8)
+            try socket.send(frame: Array(subscribe[..<10]), opcode: 0x1, fin: false)
+            try socket.send(frame: Array(subscribe[10...]), opcode: 0x0)
+            try await Task.sleep(for: .milliseconds(300))
+            try socket.send(frame: [0x03, 0xE8], opcode: 0x8)
+            let frames = try await socket.framesUntilClosed()
+            #expect(frames.map(\.opcode) == [0x1, 0x1, 0x8], "ready, the state, the echoed close")
+            #expect(try JSON.object(frames[1].text)[string: "type"] == "leaderboard:state")
+            #expect(frames.last?.closeCode == 1000)
+
+            let flooding = try RawWebSocket(port: server.port)
+            defer { flooding.close() }
+            let chunk = [UInt8](repeating: 0x20, count: 100)
+            try flooding.send(frame: chunk, opcode: 0x1, fin: false)
+            for _ in 0..<10 { try flooding.send(frame: chunk, opcode: 0x0, fin: false) }
+            #expect(try await flooding.framesUntilClosed().last?.closeCode == 1009, "a message over the limit closes with 1009")
         }
     }
 

@@ -1,40 +1,41 @@
 import Hummingbird
 
-/// Reads `Authorization: Bearer …` (or `?token=` on the WebSocket route, which browsers
-/// cannot give headers) into the context's identity: a Podium access token, or an ID
-/// token of the configured OpenID issuer. A present but invalid token is refused at once;
-/// routes that need a user call ``PodiumRequestContext/requireIdentity()``.
-struct AuthMiddleware: RouterMiddleware {
-    typealias Context = PodiumRequestContext
+/// Who a bearer token belongs to: a Podium access token, or an ID token of the configured
+/// OpenID issuer. Used by the HTTP routes (``AuthMiddleware``) and by WebSocket upgrades.
+struct Authenticator: Sendable {
     let tokens: TokenService
     let openID: OpenIDSignIn?
 
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        var context = context
-        if let token = Self.bearerToken(of: request) {
-            do {
-                if let openID, openID.isIssuer(ofUnverified: token) {
-                    context.identity = try await openID.identity(for: token)
-                } else {
-                    context.identity = try await tokens.verify(token)
-                }
-            } catch let error as APIError where request.uri.path == "/ws" {
-                // Browsers cannot read a refused upgrade's answer: the socket opens, says
-                // why in an error message, and closes (1008).
-                context.authenticationError = error
-            }
+    /// The identity of a valid token; throws the API error that says why it is not.
+    func identity(for token: String) async throws -> Identity {
+        if let openID, openID.isIssuer(ofUnverified: token) {
+            return try await openID.identity(for: token)
         }
-        return try await next(request, context)
+        return try await tokens.verify(token)
     }
 
-    static func bearerToken(of request: Request) -> String? {
-        if let header = request.headers[.authorization] {
-            let parts = header.split(separator: " ", maxSplits: 1)
-            if parts.count == 2, parts[0].lowercased() == "bearer" { return String(parts[1]) }
-            return header.isEmpty ? nil : header
+    /// The token of an `Authorization` header: `Bearer <token>`, or the bare token.
+    static func bearerToken(ofAuthorization header: String?) -> String? {
+        guard let header, !header.isEmpty else { return nil }
+        let parts = header.split(separator: " ", maxSplits: 1)
+        if parts.count == 2, parts[0].lowercased() == "bearer" { return String(parts[1]) }
+        return header
+    }
+}
+
+/// Reads `Authorization: Bearer …` into the context's identity. A present but invalid
+/// token is refused at once; routes that need a user call
+/// ``PodiumRequestContext/requireIdentity()``.
+struct AuthMiddleware: RouterMiddleware {
+    typealias Context = PodiumRequestContext
+    let authenticator: Authenticator
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        var context = context
+        if let token = Authenticator.bearerToken(ofAuthorization: request.headers[.authorization]) {
+            context.identity = try await authenticator.identity(for: token)
         }
-        if request.uri.path == "/ws", let token = request.uri.queryParameters["token"] { return String(token) }
-        return nil
+        return try await next(request, context)
     }
 }
 

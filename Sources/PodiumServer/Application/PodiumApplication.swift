@@ -1,6 +1,6 @@
 import Foundation
 import Hummingbird
-import HummingbirdWebSocket
+import HummingbirdCore
 import Logging
 import NIOCore
 import ServiceLifecycle
@@ -15,6 +15,7 @@ public struct PodiumApplication: Sendable {
     public let store: any PodiumStore
     public let writer: ScoreWriter
     let tokens: TokenService
+    let authenticator: Authenticator
     let bans: BanList
     public let metrics: PodiumMetrics
     let logger: Logger
@@ -49,6 +50,11 @@ public struct PodiumApplication: Sendable {
             secret = RunController.randomToken()
         }
         tokens = try await TokenService(secret: secret!, lifetime: configuration.accessTokenLifetime)
+        let store = store
+        let openID = configuration.openID.map {
+            OpenIDSignIn(verifier: OpenIDVerifier(configuration: $0, logger: logger), accounts: store)
+        }
+        authenticator = Authenticator(tokens: tokens, openID: openID)
     }
 
     static func openStore(_ configuration: ServerConfiguration) throws -> any PodiumStore {
@@ -69,10 +75,7 @@ public struct PodiumApplication: Sendable {
     func makeRouter() -> Router<PodiumRequestContext> {
         let router = Router(context: PodiumRequestContext.self)
         router.add(middleware: RequestMiddleware(metrics: metrics))
-        let openID = configuration.openID.map {
-            OpenIDSignIn(verifier: OpenIDVerifier(configuration: $0, logger: logger), accounts: store)
-        }
-        router.add(middleware: AuthMiddleware(tokens: tokens, openID: openID))
+        router.add(middleware: AuthMiddleware(authenticator: authenticator))
         let submissions = RateLimiter(limit: configuration.scoreSubmissionsPerMinute, per: .seconds(60))
         let bodyLimit = configuration.maxBodySize
         HealthController(readiness: readiness, metrics: metrics).addRoutes(to: router)
@@ -94,7 +97,7 @@ public struct PodiumApplication: Sendable {
             publicDirectory: configuration.publicDirectory, openAPIFile: configuration.openAPIFile, isProduction: configuration.isProduction
         ).addRoutes(to: router)
         router.add(middleware: FileMiddleware(configuration.publicDirectory, searchForIndexHtml: false))
-        LiveController(hub: hub, maxMessageSize: configuration.maxFrameSize).addRoutes(to: router)
+        LiveController(hub: hub).addRoutes(to: router)
         return router
     }
 
@@ -104,16 +107,12 @@ public struct PodiumApplication: Sendable {
         onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
     ) -> some ApplicationProtocol {
         let router = makeRouter()
+        let upgrades = LiveUpgrades(
+            hub: hub, authenticator: authenticator, metrics: metrics, maxFrameSize: configuration.maxFrameSize, logger: logger
+        )
         return Application(
             router: router,
-            server: .http1WebSocketUpgrade(
-                webSocketRouter: router,
-                configuration: .init(
-                    maxFrameSize: configuration.maxFrameSize,
-                    autoPing: .enabled(timePeriod: configuration.pingInterval),
-                    closeTimeout: .seconds(2)
-                )
-            ),
+            server: HTTPServerBuilder { responder in LiveServerChannel(responder: responder, upgrades: upgrades) },
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "Podium"),
             onServerRunning: onServerRunning,
             logger: logger

@@ -1,22 +1,16 @@
 import Hummingbird
-import HummingbirdWebSocket
 import NIOCore
 
-/// The request context of every Podium route: Hummingbird's core storage, the WebSocket
-/// handler slot, and the connection's channel (for the caller's address and for closing
-/// live connections that stop reading).
-public struct PodiumRequestContext: RequestContext, WebSocketRequestContext, RemoteAddressRequestContext {
+/// The request context of every Podium route: Hummingbird's core storage and the
+/// connection's channel (for the caller's address).
+public struct PodiumRequestContext: RequestContext, RemoteAddressRequestContext {
     public var coreContext: CoreRequestContextStorage
-    public let webSocket: WebSocketHandlerReference<Self>
     public let channel: any Channel
     /// The signed-in user, set by ``AuthMiddleware``.
     public var identity: Identity?
-    /// Why the bearer token of a WebSocket upgrade was refused, if it was.
-    var authenticationError: APIError?
 
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
-        self.webSocket = .init()
         self.channel = source.channel
     }
 

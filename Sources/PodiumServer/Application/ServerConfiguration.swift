@@ -47,8 +47,6 @@ public struct ServerConfiguration: Sendable {
     public var maxBodySize = 64 * 1024
     /// Largest WebSocket frame and message accepted, in bytes (larger ones close with 1009).
     public var maxFrameSize = 16 * 1024
-    /// Interval of server pings; a connection that does not answer within it is closed.
-    public var pingInterval = Duration.seconds(10)
     /// Limits of the live hub.
     public var live = LiveHub.Configuration()
     /// Snapshots and replay.

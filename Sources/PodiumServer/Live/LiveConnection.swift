@@ -19,6 +19,7 @@ final class LiveConnection: Sendable {
     private let writtenWhileUnwritable = Atomic<Int>(0)
     private let overflowed = Atomic<Bool>(false)
     private let isClosing = Atomic<Bool>(false)
+    private let awaitingPong = Atomic<Bool>(false)
 
     init(id: Int, userId: String?, channel: any Channel, unwritableBudget: Int) {
         self.id = id
@@ -63,15 +64,63 @@ final class LiveConnection: Sendable {
     func close(_ code: WebSocketErrorCode, reason: String) {
         channel.eventLoop.execute {
             guard !self.isClosing.exchange(true, ordering: .relaxed) else { return }
-            var data = self.channel.allocator.buffer(capacity: 2 + reason.utf8.count)
+            Self.sendClose(on: self.channel, code: code, reason: reason)
+        }
+    }
+
+    /// Answers the peer's close frame with the same code, then closes; if the server began
+    /// the handshake, the peer's answer ends it. Call on ``eventLoop``.
+    func peerClosed(echoing data: ByteBuffer) {
+        guard !isClosing.exchange(true, ordering: .relaxed) else {
+            channel.close(promise: nil)
+            return
+        }
+        var data = data
+        let code = data.readWebSocketErrorCode()
+        Self.sendClose(on: channel, code: code, reason: "")
+    }
+
+    /// Pings the peer, or closes the connection if it did not answer the previous ping.
+    func ping() {
+        channel.eventLoop.execute {
+            guard !self.isClosing.load(ordering: .relaxed) else { return }
+            guard !self.awaitingPong.exchange(true, ordering: .relaxed) else {
+                self.isClosing.store(true, ordering: .relaxed)
+                self.channel.close(promise: nil)
+                return
+            }
+            self.channel.writeAndFlush(WebSocketFrame(fin: true, opcode: .ping, data: ByteBuffer()), promise: nil)
+        }
+    }
+
+    /// Notes the peer's answer to the last ping.
+    func receivedPong() {
+        awaitingPong.store(false, ordering: .relaxed)
+    }
+
+    /// Tells an upgraded client why it cannot stay (its token was refused), then closes
+    /// with 1008 (policy violation).
+    static func refuse(_ channel: any Channel, with error: APIError) {
+        let message = LiveServerMessage.error(code: error.code, message: error.message)
+        channel.write(WebSocketFrame(fin: true, opcode: .text, data: message), promise: nil)
+        sendClose(on: channel, code: .policyViolation, reason: error.code)
+    }
+
+    /// Closes an upgraded channel that never became a connection.
+    static func refuse(_ channel: any Channel, code: WebSocketErrorCode, reason: String) {
+        sendClose(on: channel, code: code, reason: reason)
+    }
+
+    private static func sendClose(on channel: any Channel, code: WebSocketErrorCode?, reason: String) {
+        var data = channel.allocator.buffer(capacity: 2 + reason.utf8.count)
+        if let code {
             data.write(webSocketErrorCode: code)
             data.writeString(reason)
-            let channel = self.channel
-            channel.writeAndFlush(WebSocketFrame(fin: true, opcode: .connectionClose, data: data)).whenComplete { _ in
-                channel.close(promise: nil)
-            }
-            channel.eventLoop.scheduleTask(in: .seconds(2)) { channel.close(promise: nil) }
         }
+        channel.writeAndFlush(WebSocketFrame(fin: true, opcode: .connectionClose, data: data)).whenComplete { _ in
+            channel.close(promise: nil)
+        }
+        channel.eventLoop.scheduleTask(in: .seconds(2)) { channel.close(promise: nil) }
     }
 
     private func dropAsSlow() {

@@ -30,6 +30,9 @@ public final class LiveHub: Service, Sendable {
         /// stops reading backs up (and is dropped) instead of holding
         /// megabytes of kernel memory; Linux would otherwise grow it to 4 MiB.
         public var socketSendBufferSize = 128 * 1024
+        /// Interval of server pings; a connection that did not answer the previous ping is
+        /// closed.
+        public var pingInterval = Duration.seconds(10)
 
         public init() {}
     }
@@ -237,16 +240,22 @@ public final class LiveHub: Service, Sendable {
 
     // MARK: Service
 
-    /// Runs the coalescing timers until graceful shutdown, then closes every socket with
-    /// 1001 (going away).
+    /// Runs the coalescing timers and the pings until graceful shutdown, then closes every
+    /// socket with 1001 (going away).
     public func run() async throws {
         await withDiscardingTaskGroup { group in
+            group.addTask {
+                while (try? await Task.sleep(for: self.configuration.pingInterval)) != nil {
+                    for connection in self.state.withLock({ Array($0.connections.values) }) { connection.ping() }
+                }
+            }
             for await gameId in flushRequests.cancelOnGracefulShutdown() {
                 group.addTask {
                     try? await Task.sleep(for: self.configuration.coalescingInterval)
                     self.flush(gameId: gameId)
                 }
             }
+            group.cancelAll()
         }
         let connections = state.withLock { state in
             state.isShuttingDown = true

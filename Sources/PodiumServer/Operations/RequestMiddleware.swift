@@ -17,7 +17,7 @@ struct RequestMiddleware: RouterMiddleware {
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let start = ContinuousClock.now
-        let requestId = Self.requestId(from: request)
+        let requestId = Self.requestId(given: request.headers[Self.requestIdHeader])
         var context = context
         context.logger[metadataKey: "request_id"] = .string(requestId)
         var response: Response
@@ -49,20 +49,23 @@ struct RequestMiddleware: RouterMiddleware {
             metadata: [
                 "method": .string(request.method.rawValue), "route": .string(route), "path": .string(request.uri.path),
                 "status": .stringConvertible(response.status.code),
-                "duration_ms": .string(String(format: "%.2f", Double(duration.components.attoseconds) / 1e15 + Double(duration.components.seconds) * 1000)),
+                "duration_ms": .string(Self.milliseconds(duration)),
             ]
         )
         return response
     }
 
     /// The caller's request id when it is a sane token, else a new one.
-    static func requestId(from request: Request) -> String {
-        if let given = request.headers[requestIdHeader], (1...128).contains(given.utf8.count),
-            given.utf8.allSatisfy({ $0 > 32 && $0 < 127 })
-        {
+    static func requestId(given: String?) -> String {
+        if let given, (1...128).contains(given.utf8.count), given.utf8.allSatisfy({ $0 > 32 && $0 < 127 }) {
             return given
         }
         return RequestIdentifiers.next()
+    }
+
+    /// A duration in milliseconds with two decimals, for log lines.
+    static func milliseconds(_ duration: Duration) -> String {
+        String(format: "%.2f", Double(duration.components.attoseconds) / 1e15 + Double(duration.components.seconds) * 1000)
     }
 }
 

@@ -24,7 +24,7 @@ final class RawWebSocket: Sendable {
 
     /// Connects and sends the upgrade request. A small `receiveBuffer` makes the server's
     /// writes back up as soon as the client stops reading.
-    init(port: Int, query: String = "", receiveBuffer: Int32? = nil) throws {
+    init(port: Int, path: String = "/ws", query: String = "", receiveBuffer: Int32? = nil) throws {
         descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard descriptor >= 0 else { throw TestFailure("socket() failed") }
         if var size = receiveBuffer {
@@ -41,16 +41,21 @@ final class RawWebSocket: Sendable {
         }
         guard connected == 0 else { throw TestFailure("connect() failed") }
         let handshake =
-            "GET /ws\(query) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            "GET \(path)\(query) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
             + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
         try write(Array(handshake.utf8))
     }
 
     /// Sends a text frame (clients must mask).
     func send(_ text: String) throws {
-        let payload = Array(text.utf8)
+        try send(frame: Array(text.utf8), opcode: 0x1)
+    }
+
+    /// Sends one frame: `opcode` 0x0 continuation, 0x1 text, 0x8 close; `fin` false for
+    /// all but the last fragment of a message.
+    func send(frame payload: [UInt8], opcode: UInt8, fin: Bool = true) throws {
         let mask: [UInt8] = [1, 2, 3, 4]
-        var frame: [UInt8] = [0x81]
+        var frame: [UInt8] = [(fin ? 0x80 : 0) | opcode]
         if payload.count < 126 {
             frame.append(0x80 | UInt8(payload.count))
         } else {
@@ -62,23 +67,9 @@ final class RawWebSocket: Sendable {
     }
 
     /// Reads until the server closes the connection (at most 10 s of silence) and returns
-    /// the frames after the upgrade response. The blocking reads run on their own thread,
-    /// not on one the server in this process needs.
+    /// the frames after the upgrade response.
     func framesUntilClosed() async throws -> [Frame] {
-        try await withCheckedThrowingContinuation { continuation in
-            Thread { continuation.resume(with: Result { try self.readFramesUntilClosed() }) }.start()
-        }
-    }
-
-    private func readFramesUntilClosed() throws -> [Frame] {
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 4096)
-        while true {
-            let count = chunk.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress, $0.count, 0) }
-            if count == 0 { break }
-            guard count > 0 else { throw TestFailure("the server did not close the connection (errno \(errno))") }
-            bytes += chunk[0..<count]
-        }
+        let bytes = try await bytesUntilClosed()
         guard let headerEnd = bytes.firstRange(of: Array("\r\n\r\n".utf8))?.upperBound else {
             throw TestFailure("no upgrade response: \(String(decoding: bytes, as: UTF8.self))")
         }
@@ -86,6 +77,33 @@ final class RawWebSocket: Sendable {
             throw TestFailure("the upgrade was refused: \(String(decoding: bytes, as: UTF8.self))")
         }
         return try Self.frames(in: bytes[headerEnd...])
+    }
+
+    /// Everything the server sends until it closes the connection, as text (for answers
+    /// to refused upgrades).
+    func answerUntilClosed() async throws -> String {
+        String(decoding: try await bytesUntilClosed(), as: UTF8.self)
+    }
+
+    /// The blocking reads run on their own thread, not on one the server in this process
+    /// needs.
+    private func bytesUntilClosed() async throws -> [UInt8] {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread {
+                continuation.resume(
+                    with: Result {
+                        var bytes: [UInt8] = []
+                        var chunk = [UInt8](repeating: 0, count: 4096)
+                        while true {
+                            let count = chunk.withUnsafeMutableBytes { recv(self.descriptor, $0.baseAddress, $0.count, 0) }
+                            if count == 0 { return bytes }
+                            guard count > 0 else { throw TestFailure("the server did not close the connection (errno \(errno))") }
+                            bytes += chunk[0..<count]
+                        }
+                    }
+                )
+            }.start()
+        }
     }
 
     private static func frames(in bytes: ArraySlice<UInt8>) throws -> [Frame] {

@@ -1,0 +1,225 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdCore
+import Logging
+import NIOCore
+import NIOHTTP1
+import NIOHTTPTypes
+import NIOHTTPTypesHTTP1
+import NIOWebSocket
+
+/// Every accepted connection: HTTP/1.1 served by the router, or, for an upgrade request to
+/// `/ws`, a live WebSocket served by channel handlers alone (``LiveChannelHandler``).
+///
+/// A live connection is the channel, its pipeline and one ``LiveConnection``: no task, no
+/// async stream and no timer per connection, so an idle subscriber costs a few kilobytes
+/// and a fan-out is a loop of socket writes on each event loop.
+struct LiveServerChannel: ServerChildChannel, HTTPChannelHandler {
+    /// What the first request of a connection turned it into.
+    enum Negotiated: Sendable {
+        case live
+        case http(NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>)
+        /// An upgrade request that was turned down; NIO has consumed its head, so the
+        /// answer is written here rather than by the router.
+        case refusedUpgrade(NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>, LiveUpgrades.Admission, APIError)
+    }
+
+    struct Value: ServerChildChannelValue {
+        let negotiated: EventLoopFuture<Negotiated>
+        let channel: any Channel
+    }
+
+    let responder: HTTPChannelHandler.Responder
+    let upgrades: LiveUpgrades
+
+    func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
+        channel.eventLoop.makeCompletedFuture {
+            let admission = NIOLoopBoundBox<LiveUpgrades.Admission?>(nil, eventLoop: channel.eventLoop)
+            let upgrader = NIOTypedWebSocketServerUpgrader<Negotiated>(
+                maxFrameSize: upgrades.maxFrameSize,
+                shouldUpgrade: { channel, head in
+                    upgrades.admit(head, on: channel).map { decision in
+                        admission.value = decision
+                        if case .refused = decision.outcome { return nil }
+                        return HTTPHeaders()
+                    }
+                },
+                upgradePipelineHandler: { channel, _ in
+                    channel.eventLoop.makeCompletedFuture {
+                        guard let decision = admission.value else { throw NIOWebSocketUpgradeError.unsupportedWebSocketTarget }
+                        try upgrades.start(decision, on: channel)
+                        return .live
+                    }
+                }
+            )
+            // Requests that are not upgrades go to the router.
+            let configuration = NIOTypedHTTPServerUpgradeConfiguration(
+                upgraders: [upgrader],
+                notUpgradingCompletionHandler: { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        let pipeline = channel.pipeline.syncOperations
+                        try pipeline.addHandler(HTTP1ToHTTPServerCodec(secure: false))
+                        try pipeline.addHandler(HTTPConnectionStateHandler(logger: logger))
+                        let http = try NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>(
+                            wrappingChannelSynchronously: channel, configuration: .init(isOutboundHalfClosureEnabled: true)
+                        )
+                        if let decision = admission.value, case .refused(let error) = decision.outcome {
+                            return .refusedUpgrade(http, decision, error)
+                        }
+                        return .http(http)
+                    }
+                }
+            )
+            var pipelineConfiguration = NIOUpgradableHTTPServerPipelineConfiguration(upgradeConfiguration: configuration)
+            // As Hummingbird's own channels: its async channel handles pipelining and errors,
+            // and HTTP types validate response headers.
+            pipelineConfiguration.enablePipelining = false
+            pipelineConfiguration.enableErrorHandling = false
+            pipelineConfiguration.enableResponseHeaderValidation = false
+            let negotiated = try channel.pipeline.syncOperations.configureUpgradableHTTPServerPipeline(configuration: pipelineConfiguration)
+            return Value(negotiated: negotiated, channel: channel)
+        }
+    }
+
+    func handle(value: Value, logger: Logger) async {
+        do {
+            switch try await value.negotiated.get() {
+            case .live:
+                // A live connection needs nothing more from this task: its handlers run it.
+                break
+            case .http(let http):
+                await handleHTTP(asyncChannel: http, logger: logger)
+            case .refusedUpgrade(let http, let admission, let error):
+                await upgrades.answer(http, refused: admission, with: error)
+            }
+        } catch {
+            logger.debug("connection ended before its first request was handled", metadata: ["error": "\(error)"])
+        }
+    }
+}
+
+/// Decides WebSocket upgrades, starts the live connections they open and answers the
+/// ones it refuses.
+struct LiveUpgrades: Sendable {
+    /// What becomes of one upgrade request.
+    struct Admission: Sendable {
+        enum Outcome: Sendable {
+            /// A live connection of `userId` (nil: anonymous).
+            case live(userId: String?)
+            /// A live connection that is told why its token was refused, then closed:
+            /// browsers cannot read the answer to a refused upgrade.
+            case tokenRefused(APIError)
+            /// No upgrade: the instance is full, or the path is not `/ws`.
+            case refused(APIError)
+        }
+
+        var outcome: Outcome
+        var requestId: String
+        var path: String
+        var start: ContinuousClock.Instant
+    }
+
+    let hub: LiveHub
+    let authenticator: Authenticator
+    let metrics: PodiumMetrics
+    let maxFrameSize: Int
+    let logger: Logger
+
+    /// The admission of an upgrade request (checking its token, if it has one).
+    func admit(_ head: HTTPRequestHead, on channel: any Channel) -> EventLoopFuture<Admission> {
+        let (path, query) = Self.split(head.uri)
+        var admission = Admission(
+            outcome: .live(userId: nil),
+            requestId: RequestMiddleware.requestId(given: head.headers.first(name: RequestMiddleware.requestIdHeader.rawName)),
+            path: String(path),
+            start: .now
+        )
+        guard path == "/ws" else {
+            admission.outcome = .refused(APIError(.notFound, code: "NOT_FOUND", message: "WebSockets are served at /ws."))
+            return channel.eventLoop.makeSucceededFuture(admission)
+        }
+        guard hub.acceptsConnections else {
+            admission.outcome = .refused(
+                APIError(.serviceUnavailable, code: "TOO_MANY_CONNECTIONS", message: "This instance is full.", retryAfter: 5)
+            )
+            return channel.eventLoop.makeSucceededFuture(admission)
+        }
+        let token =
+            Authenticator.bearerToken(ofAuthorization: head.headers.first(name: "Authorization"))
+            ?? Self.queryParameter("token", in: query)
+        guard let token else { return channel.eventLoop.makeSucceededFuture(admission) }
+        return channel.eventLoop.makeFutureWithTask { [authenticator, admission] in
+            var admission = admission
+            do {
+                admission.outcome = .live(userId: try await authenticator.identity(for: token).userId)
+            } catch {
+                admission.outcome = .tokenRefused(error as? APIError ?? .unauthorized("The access token is not valid."))
+            }
+            return admission
+        }
+    }
+
+    /// Adds the live handlers to an upgraded channel.
+    func start(_ admission: Admission, on channel: any Channel) throws {
+        let (userId, refusal): (String?, APIError?) =
+            switch admission.outcome {
+            case .live(let userId): (userId, nil)
+            case .tokenRefused(let error), .refused(let error): (nil, error)
+            }
+        let pipeline = channel.pipeline.syncOperations
+        try pipeline.addHandler(
+            NIOWebSocketFrameAggregator(minNonFinalFragmentSize: 0, maxAccumulatedFrameCount: 64, maxAccumulatedFrameSize: maxFrameSize)
+        )
+        try pipeline.addHandler(LiveChannelHandler(hub: hub, userId: userId, refusal: refusal))
+        record(admission, status: 101)
+    }
+
+    /// Answers a refused upgrade with the one error shape and closes the connection.
+    func answer(_ http: NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>, refused admission: Admission, with error: APIError) async {
+        var headers: HTTPFields = [.contentType: "application/json; charset=utf-8", .connection: "close"]
+        headers[RequestMiddleware.requestIdHeader] = admission.requestId
+        if let retryAfter = error.retryAfter { headers[.retryAfter] = String(retryAfter) }
+        let body = error.body
+        headers[.contentLength] = String(body.readableBytes)
+        do {
+            try await http.executeThenClose { _, outbound in
+                try await outbound.write(contentsOf: [.head(HTTPResponse(status: error.status, headerFields: headers)), .body(body), .end(nil)])
+            }
+        } catch {
+            logger.debug("cannot answer a refused upgrade", metadata: ["error": "\(error)"])
+        }
+        record(admission, status: error.status.code)
+    }
+
+    /// One log line and the request metrics for an upgrade request, as for every request.
+    private func record(_ admission: Admission, status: Int) {
+        let duration = ContinuousClock.now - admission.start
+        metrics.recordRequest(method: "GET", route: admission.path == "/ws" ? "/ws" : "unmatched", status: status, duration: duration)
+        var logger = logger
+        logger[metadataKey: "request_id"] = .string(admission.requestId)
+        logger.info(
+            "request",
+            metadata: [
+                "method": "GET", "route": .string(admission.path == "/ws" ? "/ws" : "unmatched"), "path": .string(admission.path),
+                "status": .stringConvertible(status), "duration_ms": .string(RequestMiddleware.milliseconds(duration)),
+            ]
+        )
+    }
+
+    static func split(_ uri: String) -> (path: Substring, query: Substring?) {
+        guard let mark = uri.firstIndex(of: "?") else { return (uri[...], nil) }
+        return (uri[..<mark], uri[uri.index(after: mark)...])
+    }
+
+    /// The percent-decoded value of the first parameter `name` of a query string.
+    static func queryParameter(_ name: String, in query: Substring?) -> String? {
+        guard let query else { return nil }
+        for pair in query.split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            guard parts.count == 2, parts[0] == name else { continue }
+            return String(parts[1]).replacingOccurrences(of: "+", with: " ").removingPercentEncoding
+        }
+        return nil
+    }
+}
