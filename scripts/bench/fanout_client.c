@@ -1,0 +1,327 @@
+// WebSocket fan-out load client of scripts/bench-fanout, in C so that reading 10,000
+// frames costs about what the kernel floor's reader costs, not the server's CPU.
+//
+// Opens N connections to /ws, subscribes each to one game's global top 10 and waits for
+// its leaderboard:state; reads the server's RSS before and after (memory per connection);
+// then a second thread submits U scores through POST /score, one every INTERVAL ms, each
+// a new leader "fanout-NNN", while the main thread times every leaderboard:update each
+// connection receives against the send time of the POST of the update's leader. Answers
+// the server's pings. Prints latency p50/p99/max, per-update spread (first to last
+// subscriber) and key=value lines for the script.
+//
+// usage: fanout_client PORT GAME CONNECTIONS UPDATES INTERVAL_MS SERVER_PID
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#define BUFFER 8192
+#define MAX_UPDATES 1000
+
+typedef struct {
+    int fd;
+    int used;          // bytes in buf
+    int has_state;
+    char buf[BUFFER];
+} conn_t;
+
+static int port, connections, updates, interval_ms, server_pid;
+static const char *game;
+static conn_t *conns;
+static int64_t sent_ns[MAX_UPDATES];       // POST send time per update
+static int64_t *times[MAX_UPDATES];        // receive times per update
+static int counts[MAX_UPDATES];
+static int subscribed, closed_early, other_updates, update_bytes;
+static volatile int posting_done;
+
+static int64_t now_ns(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_REALTIME, &t);
+    return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
+}
+
+static void die(const char *what) {
+    perror(what);
+    exit(1);
+}
+
+static int connect_loopback(void) {
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0) die("socket");
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    struct sockaddr_in address = {.sin_family = AF_INET, .sin_port = htons(port)};
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (connect(fd, (struct sockaddr *)&address, sizeof address) < 0) die("connect");
+    return fd;
+}
+
+static void write_all(int fd, const void *data, size_t length) {
+    const char *p = data;
+    while (length > 0) {
+        ssize_t n = send(fd, p, length, MSG_NOSIGNAL);
+        if (n < 0) {
+            if (errno == EINTR || errno == EAGAIN) continue;
+            die("send");
+        }
+        p += n;
+        length -= (size_t)n;
+    }
+}
+
+// A masked client frame (mask 0: the payload goes out as is).
+static void send_frame(int fd, int opcode, const char *payload, size_t length) {
+    char frame[256];
+    frame[0] = (char)(0x80 | opcode);
+    frame[1] = (char)(0x80 | length);
+    memset(frame + 2, 0, 4);
+    memcpy(frame + 6, payload, length);
+    write_all(fd, frame, 6 + length);
+}
+
+static long rss_kb(int pid) {
+    char path[64], line[256];
+    snprintf(path, sizeof path, "/proc/%d/status", pid);
+    FILE *f = fopen(path, "r");
+    if (!f) return 0;
+    long kb = 0;
+    while (fgets(line, sizeof line, f))
+        if (sscanf(line, "VmRSS: %ld", &kb) == 1) break;
+    fclose(f);
+    return kb;
+}
+
+// One complete text frame from the server.
+static void on_text(conn_t *c, const char *payload, size_t length, int64_t t) {
+    const char *head_end = payload + (length < 40 ? length : 40);
+    if (memmem(payload, (size_t)(head_end - payload), "leaderboard:update", 18)) {
+        const char *leader = memmem(payload, length, "\"userId\":\"fanout-", 17);
+        if (!leader) { other_updates++; return; }
+        int index = atoi(leader + 17);
+        if (index < 0 || index >= updates) { other_updates++; return; }
+        if (counts[index] == 0) update_bytes = (int)length;
+        if (counts[index] < connections) times[index][counts[index]++] = t;
+    } else if (!c->has_state && memmem(payload, (size_t)(head_end - payload), "leaderboard:state", 17)) {
+        c->has_state = 1;
+        subscribed++;
+    }
+}
+
+// Reads what is there; handles every complete frame.
+static void drain(conn_t *c) {
+    for (;;) {
+        ssize_t n = recv(c->fd, c->buf + c->used, BUFFER - c->used, 0);
+        if (n == 0) { closed_early++; close(c->fd); c->fd = -1; return; }
+        if (n < 0) return;  // EAGAIN
+        int64_t t = now_ns();
+        c->used += (int)n;
+        int at = 0;
+        while (c->used - at >= 2) {
+            unsigned char *p = (unsigned char *)c->buf + at;
+            int opcode = p[0] & 0x0F;
+            size_t length = p[1] & 0x7F, header = 2;
+            if (length == 126) {
+                if (c->used - at < 4) break;
+                length = (size_t)p[2] << 8 | p[3];
+                header = 4;
+            } else if (length == 127) {
+                fprintf(stderr, "unexpected 64-bit frame length\n");
+                exit(1);
+            }
+            if ((size_t)(c->used - at) < header + length) break;
+            const char *payload = (const char *)p + header;
+            if (opcode == 0x1) on_text(c, payload, length, t);
+            else if (opcode == 0x9) send_frame(c->fd, 0xA, payload, length);
+            at += (int)(header + length);
+        }
+        memmove(c->buf, c->buf + at, (size_t)(c->used - at));
+        c->used -= at;
+    }
+}
+
+static void *post_scores(void *unused) {
+    (void)unused;
+    int fd = connect_loopback();
+    char request[1024], answer[4096];
+    for (int i = 0; i < updates; i++) {
+        int64_t tick = now_ns();
+        char body[512];
+        int body_length = snprintf(body, sizeof body,
+            "{\"gameId\":\"%s\",\"userId\":\"fanout-%03d\",\"displayName\":\"Fan %d\",\"countryCode\":\"GB\","
+            "\"score\":%d,\"achievedAt\":\"2026-11-23T10:00:00Z\"}", game, i, i, 10000000 + 1000 * (i + 1));
+        int length = snprintf(request, sizeof request,
+            "POST /score HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s",
+            body_length, body);
+        sent_ns[i] = now_ns();
+        write_all(fd, request, (size_t)length);
+        ssize_t n = recv(fd, answer, sizeof answer - 1, 0);  // answers are small: one read
+        if (n <= 0 || strncmp(answer, "HTTP/1.1 200", 12) != 0) {
+            answer[n > 0 ? n : 0] = 0;
+            fprintf(stderr, "POST /score failed: %.200s\n", answer);
+        }
+        int64_t next = tick + (int64_t)interval_ms * 1000000;
+        while (now_ns() < next) usleep(1000);
+    }
+    close(fd);
+    posting_done = 1;
+    return NULL;
+}
+
+static int compare(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+static double percentile(double *sorted, int n, double p) {
+    int index = (int)(p / 100 * (n - 1) + 0.5);
+    return sorted[index < n ? index : n - 1];
+}
+
+int main(int argc, char **argv) {
+    if (argc != 7) {
+        fprintf(stderr, "usage: %s PORT GAME CONNECTIONS UPDATES INTERVAL_MS SERVER_PID\n", argv[0]);
+        return 1;
+    }
+    port = atoi(argv[1]);
+    game = argv[2];
+    connections = atoi(argv[3]);
+    updates = atoi(argv[4]);
+    interval_ms = atoi(argv[5]);
+    server_pid = atoi(argv[6]);
+    if (updates > MAX_UPDATES) updates = MAX_UPDATES;
+    struct rlimit limit;
+    getrlimit(RLIMIT_NOFILE, &limit);
+    limit.rlim_cur = limit.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &limit);
+    for (int i = 0; i < updates; i++) times[i] = malloc(sizeof(int64_t) * (size_t)connections);
+    conns = calloc((size_t)connections, sizeof(conn_t));
+
+    long rss_idle = rss_kb(server_pid);
+    printf("server RSS, no connections: %ld KB\n", rss_idle);
+    char subscribe[128];
+    int subscribe_length = snprintf(subscribe, sizeof subscribe, "{\"type\":\"subscribe\",\"gameId\":\"%s\",\"scopes\":[\"global\"]}", game);
+    int epoll = epoll_create1(0);
+    int64_t started = now_ns();
+    for (int i = 0; i < connections; i++) {
+        conn_t *c = &conns[i];
+        c->fd = connect_loopback();
+        char handshake[256];
+        int length = snprintf(handshake, sizeof handshake,
+            "GET /ws HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n", port);
+        write_all(c->fd, handshake, (size_t)length);
+        // Read the 101 answer; frames after it stay in the buffer.
+        char *end = NULL;
+        while (!end) {
+            ssize_t n = recv(c->fd, c->buf + c->used, BUFFER - c->used - 1, 0);
+            if (n <= 0) die("handshake");
+            c->used += (int)n;
+            c->buf[c->used] = 0;
+            end = strstr(c->buf, "\r\n\r\n");
+        }
+        if (strncmp(c->buf, "HTTP/1.1 101", 12) != 0) {
+            fprintf(stderr, "upgrade refused: %.200s\n", c->buf);
+            return 1;
+        }
+        int rest = c->used - (int)(end + 4 - c->buf);
+        memmove(c->buf, end + 4, (size_t)rest);
+        c->used = rest;
+        send_frame(c->fd, 0x1, subscribe, (size_t)subscribe_length);
+        if (fcntl(c->fd, F_SETFL, O_NONBLOCK) < 0) die("fcntl");
+        struct epoll_event event = {.events = EPOLLIN, .data.u32 = (uint32_t)i};
+        if (epoll_ctl(epoll, EPOLL_CTL_ADD, c->fd, &event) < 0) die("epoll_ctl");
+    }
+    printf("opened %d connections in %.1f s\n", connections, (now_ns() - started) / 1e9);
+
+    struct epoll_event events[1024];
+    int64_t deadline = now_ns() + 60 * (int64_t)1000000000;
+    while (subscribed < connections && now_ns() < deadline) {
+        int n = epoll_wait(epoll, events, 1024, 100);
+        for (int k = 0; k < n; k++) drain(&conns[events[k].data.u32]);
+    }
+    printf("all %d subscribed (leaderboard:state received) %.1f s after the first connect\n", subscribed, (now_ns() - started) / 1e9);
+    if (subscribed < connections) return 1;
+
+    deadline = now_ns() + 2 * (int64_t)1000000000;
+    while (now_ns() < deadline) {
+        int n = epoll_wait(epoll, events, 1024, 100);
+        for (int k = 0; k < n; k++) drain(&conns[events[k].data.u32]);
+    }
+    long rss_subscribed = rss_kb(server_pid);
+    double per = (double)(rss_subscribed - rss_idle) / connections;
+    printf("server RSS, %d idle subscribed connections: %ld KB\n", connections, rss_subscribed);
+    printf("memory per connection: %.1f KB\n", per);
+    printf("rss_idle_kb=%ld rss_subscribed_kb=%ld kb_per_connection=%.2f\n", rss_idle, rss_subscribed, per);
+
+    struct rusage before, after;
+    getrusage(RUSAGE_SELF, &before);
+    int64_t wall = now_ns();
+    pthread_t poster;
+    pthread_create(&poster, NULL, post_scores, NULL);
+    deadline = 0;
+    for (;;) {
+        int n = epoll_wait(epoll, events, 1024, 10);
+        for (int k = 0; k < n; k++) drain(&conns[events[k].data.u32]);
+        if (posting_done && deadline == 0) deadline = now_ns() + 10 * (int64_t)1000000000;
+        if (posting_done && (counts[updates - 1] == connections || now_ns() > deadline)) break;
+    }
+    pthread_join(poster, NULL);
+    getrusage(RUSAGE_SELF, &after);
+    double cpu = (after.ru_utime.tv_sec - before.ru_utime.tv_sec) + (after.ru_stime.tv_sec - before.ru_stime.tv_sec)
+        + ((after.ru_utime.tv_usec - before.ru_utime.tv_usec) + (after.ru_stime.tv_usec - before.ru_stime.tv_usec)) / 1e6;
+
+    long total = 0;
+    for (int i = 0; i < updates; i++) total += counts[i];
+    double *latencies = malloc(sizeof(double) * (size_t)(total > 0 ? total : 1));
+    double spreads[MAX_UPDATES], firsts[MAX_UPDATES], lasts[MAX_UPDATES];
+    int seen = 0, at = 0;
+    printf("%-12s %6s %9s %8s %10s\n", "update", "got", "first ms", "last ms", "spread ms");
+    for (int i = 0; i < updates; i++) {
+        if (counts[i] == 0) continue;
+        int64_t first = times[i][0], last = times[i][0];
+        for (int k = 0; k < counts[i]; k++) {
+            if (times[i][k] < first) first = times[i][k];
+            if (times[i][k] > last) last = times[i][k];
+            latencies[at++] = (times[i][k] - sent_ns[i]) / 1e6;
+        }
+        firsts[seen] = (first - sent_ns[i]) / 1e6;
+        lasts[seen] = (last - sent_ns[i]) / 1e6;
+        spreads[seen] = (last - first) / 1e6;
+        printf("fanout-%03d   %6d %9.1f %8.1f %10.1f\n", i, counts[i], firsts[seen], lasts[seen], spreads[seen]);
+        seen++;
+    }
+    long expected = (long)connections * updates;
+    printf("deliveries: %ld of %ld expected (%d updates of %d seen, %d other, %d connections closed)\n",
+           total, expected, seen, updates, other_updates, closed_early);
+    if (seen == 0) return 2;
+    qsort(latencies, (size_t)total, sizeof(double), compare);
+    qsort(spreads, (size_t)seen, sizeof(double), compare);
+    qsort(firsts, (size_t)seen, sizeof(double), compare);
+    qsort(lasts, (size_t)seen, sizeof(double), compare);
+    double p50 = percentile(latencies, (int)total, 50), p99 = percentile(latencies, (int)total, 99), max = latencies[total - 1];
+    printf("end-to-end latency (POST sent -> update received, includes the 100 ms coalescing window): p50 %.1f ms, p99 %.1f ms, max %.1f ms\n",
+           p50, p99, max);
+    printf("first delivery per update: median %.1f ms; last delivery per update: median %.1f ms, max %.1f ms\n",
+           percentile(firsts, seen, 50), percentile(lasts, seen, 50), lasts[seen - 1]);
+    printf("fan-out spread (first -> last subscriber): median %.1f ms, max %.1f ms\n", percentile(spreads, seen, 50), spreads[seen - 1]);
+    printf("client CPU during updates: %.2f s over %.1f s wall, %.1f us per received update frame\n",
+           cpu, (now_ns() - wall) / 1e9, cpu / (double)total * 1e6);
+    int ws_frame = update_bytes + (update_bytes < 126 ? 2 : 4);
+    printf("update_bytes=%d ws_frame_bytes=%d latency_p50_ms=%.1f latency_p99_ms=%.1f latency_max_ms=%.1f spread_median_ms=%.1f "
+           "spread_max_ms=%.1f last_median_ms=%.1f deliveries=%ld expected=%ld\n",
+           update_bytes, ws_frame, p50, p99, max, percentile(spreads, seen, 50), spreads[seen - 1], percentile(lasts, seen, 50),
+           total, expected);
+    return total == expected ? 0 : 2;
+}
