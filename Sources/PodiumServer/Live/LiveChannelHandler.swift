@@ -28,7 +28,7 @@ final class LiveChannelHandler: ChannelInboundHandler {
     func handlerAdded(context: ChannelHandlerContext) {
         if let refusal {
             LiveConnection.refuse(context.channel, with: refusal)
-        } else if let connection = hub.open(userId: userId, channel: context.channel) {
+        } else if let connection = try? hub.open(userId: userId, channel: context.channel) {
             self.connection = connection
         } else {
             LiveConnection.refuse(context.channel, code: .unknown(1013), reason: "This instance is full.")

@@ -14,6 +14,9 @@ final class LiveConnection: Sendable {
     /// The signed-in user, for authenticated connections.
     let userId: String?
     private let channel: any Channel
+    /// The context of the channel's frame encoder: framed bytes written through it skip
+    /// the encoder and go straight to the socket.
+    private let frameOutput: NIOLoopBound<ChannelHandlerContext>
     private let unwritableBudget: Int
     /// Messages written while the channel was unwritable (touched on its event loop only).
     private let writtenWhileUnwritable = Atomic<Int>(0)
@@ -21,25 +24,29 @@ final class LiveConnection: Sendable {
     private let isClosing = Atomic<Bool>(false)
     private let awaitingPong = Atomic<Bool>(false)
 
-    init(id: Int, userId: String?, channel: any Channel, unwritableBudget: Int) {
+    /// Call on the channel's event loop, once its WebSocket handlers are in place.
+    init(id: Int, userId: String?, channel: any Channel, unwritableBudget: Int) throws {
         self.id = id
         self.userId = userId
         self.channel = channel
         self.unwritableBudget = unwritableBudget
+        let encoder = try channel.pipeline.syncOperations.context(handlerType: WebSocketFrameEncoder.self)
+        frameOutput = NIOLoopBound(encoder, eventLoop: channel.eventLoop)
     }
 
     var eventLoop: any EventLoop { channel.eventLoop }
 
-    /// Sends one message, after everything sent before it.
+    /// Sends one text message, after everything sent before it.
     func send(_ message: ByteBuffer) {
+        let frame = LiveFrame(text: message)
         channel.eventLoop.execute {
-            if self.write(message) { self.channel.flush() }
+            if self.write(frame) { self.channel.flush() }
         }
     }
 
-    /// Writes a text frame holding `message` without flushing; call on ``eventLoop``.
-    /// Returns false when the connection is closing or was dropped as too slow.
-    func write(_ message: ByteBuffer) -> Bool {
+    /// Writes a framed message without flushing; call on ``eventLoop``. Returns false when
+    /// the connection is closing or was dropped as too slow.
+    func write(_ frame: LiveFrame) -> Bool {
         guard !isClosing.load(ordering: .relaxed) else { return false }
         if channel.isWritable {
             writtenWhileUnwritable.store(0, ordering: .relaxed)
@@ -47,7 +54,7 @@ final class LiveConnection: Sendable {
             dropAsSlow()
             return false
         }
-        channel.write(WebSocketFrame(fin: true, opcode: .text, data: message), promise: nil)
+        frameOutput.value.write(NIOAny(frame.bytes), promise: nil)
         return true
     }
 

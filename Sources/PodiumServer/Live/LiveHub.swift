@@ -99,10 +99,11 @@ public final class LiveHub: Service, Sendable {
 
     /// Registers a new connection; nil when the instance is full or shutting down. For a
     /// signed-in user already at their limit, their oldest connection is closed.
-    func open(userId: String?, channel: any Channel) -> LiveConnection? {
-        let (connection, replaced) = state.withLock { state -> (LiveConnection?, LiveConnection?) in
+    /// Call on the channel's event loop.
+    func open(userId: String?, channel: any Channel) throws -> LiveConnection? {
+        let (connection, replaced) = try state.withLock { state -> (LiveConnection?, LiveConnection?) in
             guard !state.isShuttingDown, state.connections.count < configuration.maxConnections else { return (nil, nil) }
-            let connection = LiveConnection(
+            let connection = try LiveConnection(
                 id: state.nextConnectionId, userId: userId, channel: channel, unwritableBudget: configuration.slowClientBudget
             )
             state.nextConnectionId += 1
@@ -194,14 +195,14 @@ public final class LiveHub: Service, Sendable {
     /// for all its subscribers, and each personal subscriber's entry if it moved.
     func flush(gameId: String) {
         let start = ContinuousClock.now
-        let deliveries = state.withLock { state -> [(LiveConnection, ByteBuffer)] in
+        let deliveries = state.withLock { state -> [(LiveConnection, LiveFrame)] in
             guard let pending = state.pending.removeValue(forKey: gameId),
                 let gameBoard = try? leaderboards.gameBoard(gameId)
             else { return [] }
-            var deliveries: [(LiveConnection, ByteBuffer)] = []
+            var deliveries: [(LiveConnection, LiveFrame)] = []
             for partition in pending.partitions {
                 guard let subscribers = state.topSubscribers[TopicKey(gameId: gameId, partition: partition)] else { continue }
-                let message = LiveServerMessage.state(gameBoard.topView(of: partition), isUpdate: true)
+                let message = LiveFrame(text: LiveServerMessage.state(gameBoard.topView(of: partition), isUpdate: true))
                 deliveries.reserveCapacity(deliveries.count + subscribers.count)
                 for id in subscribers { if let connection = state.connections[id] { deliveries.append((connection, message)) } }
             }
@@ -210,7 +211,7 @@ public final class LiveHub: Service, Sendable {
                 let view = gameBoard.personalView(of: userId)
                 guard view.entries.first != topic.lastSent else { continue }
                 topics[userId]?.lastSent = view.entries.first
-                let message = LiveServerMessage.state(view, isUpdate: true)
+                let message = LiveFrame(text: LiveServerMessage.state(view, isUpdate: true))
                 for id in topic.connections { if let connection = state.connections[id] { deliveries.append((connection, message)) } }
             }
             state.personalSubscribers[gameId] = topics
@@ -222,10 +223,10 @@ public final class LiveHub: Service, Sendable {
     /// Writes each message to its connection: one task per event loop writes and flushes
     /// all of that loop's connections in one pass, so the fan-out uses every core and
     /// costs a socket write per subscriber, not a task switch.
-    private func deliver(_ deliveries: [(LiveConnection, ByteBuffer)], producedAt start: ContinuousClock.Instant) {
+    private func deliver(_ deliveries: [(LiveConnection, LiveFrame)], producedAt start: ContinuousClock.Instant) {
         guard !deliveries.isEmpty else { return }
         metrics.webSocketMessages.increment(by: Int64(deliveries.count))
-        var byLoop: [ObjectIdentifier: (loop: any EventLoop, deliveries: [(LiveConnection, ByteBuffer)])] = [:]
+        var byLoop: [ObjectIdentifier: (loop: any EventLoop, deliveries: [(LiveConnection, LiveFrame)])] = [:]
         for delivery in deliveries {
             let loop = delivery.0.eventLoop
             byLoop[ObjectIdentifier(loop), default: (loop, [])].deliveries.append(delivery)

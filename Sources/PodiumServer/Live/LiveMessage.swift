@@ -49,3 +49,28 @@ enum LiveServerMessage {
         return json.buffer
     }
 }
+
+/// A server text message framed once as WebSocket bytes (servers do not mask), so a
+/// fan-out writes the same buffer to every subscriber's socket without encoding a frame
+/// per subscriber.
+struct LiveFrame: Sendable {
+    let bytes: ByteBuffer
+
+    init(text message: ByteBuffer) {
+        let length = message.readableBytes
+        var bytes = ByteBuffer()
+        bytes.reserveCapacity(10 + length)
+        bytes.writeInteger(UInt8(0x81))
+        if length < 126 {
+            bytes.writeInteger(UInt8(length))
+        } else if length <= Int(UInt16.max) {
+            bytes.writeInteger(UInt8(126))
+            bytes.writeInteger(UInt16(length))
+        } else {
+            bytes.writeInteger(UInt8(127))
+            bytes.writeInteger(UInt64(length))
+        }
+        bytes.writeImmutableBuffer(message)
+        self.bytes = bytes
+    }
+}
