@@ -211,7 +211,10 @@ struct LiveHubTests {
     }
 
     @Test func peersThatDoNotAnswerPingsAreClosed() async throws {
-        try await TestServer.run(configure: { $0.live.pingInterval = .milliseconds(500) }) { server in
+        try await TestServer.run(configure: {
+            $0.live.pingInterval = .milliseconds(600)
+            $0.live.pongTimeout = .milliseconds(300)
+        }) { server in
             let answering = try await LiveClient.connect(port: server.port)
             defer { answering.close() }
             let silent = try RawWebSocket(port: server.port)

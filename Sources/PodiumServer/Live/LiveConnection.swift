@@ -87,16 +87,20 @@ final class LiveConnection: Sendable {
         Self.sendClose(on: channel, code: code, reason: "")
     }
 
-    /// Pings the peer, or closes the connection if it did not answer the previous ping.
+    /// Pings the peer; ``closeIfPingUnanswered()`` later checks for its pong.
     func ping() {
         channel.eventLoop.execute {
             guard !self.isClosing.load(ordering: .relaxed) else { return }
-            guard !self.awaitingPong.exchange(true, ordering: .relaxed) else {
-                self.isClosing.store(true, ordering: .relaxed)
-                self.channel.close(promise: nil)
-                return
-            }
+            self.awaitingPong.store(true, ordering: .relaxed)
             self.channel.writeAndFlush(WebSocketFrame(fin: true, opcode: .ping, data: ByteBuffer()), promise: nil)
+        }
+    }
+
+    /// Closes the connection if the peer has not answered the last ping: it is gone.
+    func closeIfPingUnanswered() {
+        channel.eventLoop.execute {
+            guard self.awaitingPong.load(ordering: .relaxed), !self.isClosing.exchange(true, ordering: .relaxed) else { return }
+            self.channel.close(promise: nil)
         }
     }
 

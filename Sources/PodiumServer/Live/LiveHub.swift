@@ -30,9 +30,11 @@ public final class LiveHub: Service, Sendable {
         /// stops reading backs up (and is dropped) instead of holding
         /// megabytes of kernel memory; Linux would otherwise grow it to 4 MiB.
         public var socketSendBufferSize = 128 * 1024
-        /// Interval of server pings; a connection that did not answer the previous ping is
-        /// closed.
-        public var pingInterval = Duration.seconds(10)
+        /// Interval of server pings (seed 004: 30 s).
+        public var pingInterval = Duration.seconds(30)
+        /// A connection that does not answer a ping within this time is closed (seed 004:
+        /// 10 s).
+        public var pongTimeout = Duration.seconds(10)
 
         public init() {}
     }
@@ -239,17 +241,25 @@ public final class LiveHub: Service, Sendable {
         }
     }
 
+    /// Pings every connection each interval and closes those that have not answered
+    /// within the pong timeout.
+    private func pingUntilCancelled() async {
+        let pause = configuration.pingInterval > configuration.pongTimeout ? configuration.pingInterval - configuration.pongTimeout : .zero
+        while (try? await Task.sleep(for: pause)) != nil {
+            let pinged = state.withLock { Array($0.connections.values) }
+            for connection in pinged { connection.ping() }
+            guard (try? await Task.sleep(for: configuration.pongTimeout)) != nil else { return }
+            for connection in pinged { connection.closeIfPingUnanswered() }
+        }
+    }
+
     // MARK: Service
 
     /// Runs the coalescing timers and the pings until graceful shutdown, then closes every
     /// socket with 1001 (going away).
     public func run() async throws {
         await withDiscardingTaskGroup { group in
-            group.addTask {
-                while (try? await Task.sleep(for: self.configuration.pingInterval)) != nil {
-                    for connection in self.state.withLock({ Array($0.connections.values) }) { connection.ping() }
-                }
-            }
+            group.addTask { await self.pingUntilCancelled() }
             for await gameId in flushRequests.cancelOnGracefulShutdown() {
                 group.addTask {
                     try? await Task.sleep(for: self.configuration.coalescingInterval)
