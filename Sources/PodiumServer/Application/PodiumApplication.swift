@@ -112,7 +112,11 @@ public struct PodiumApplication: Sendable {
         )
         return Application(
             router: router,
-            server: HTTPServerBuilder { responder in LiveServerChannel(responder: responder, upgrades: upgrades) },
+            server: HTTPServerBuilder { [leaderboards, metrics, logger] responder in
+                LiveServerChannel(responder: responder, upgrades: upgrades) {
+                    [FirstPageHandler(leaderboards: leaderboards, metrics: metrics, logger: logger)]
+                }
+            },
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "Podium"),
             onServerRunning: onServerRunning,
             logger: logger

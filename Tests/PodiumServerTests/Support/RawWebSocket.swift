@@ -20,30 +20,16 @@ final class RawWebSocket: Sendable {
         var closeCode: UInt16? { opcode == 0x8 && payload.count >= 2 ? UInt16(payload[0]) << 8 | UInt16(payload[1]) : nil }
     }
 
-    private let descriptor: Int32
+    private let socket: RawSocket
 
     /// Connects and sends the upgrade request. A small `receiveBuffer` makes the server's
     /// writes back up as soon as the client stops reading.
     init(port: Int, path: String = "/ws", query: String = "", receiveBuffer: Int32? = nil) throws {
-        descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard descriptor >= 0 else { throw TestFailure("socket() failed") }
-        if var size = receiveBuffer {
-            setsockopt(descriptor, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
-        }
-        var timeout = timeval(tv_sec: 10, tv_usec: 0)
-        setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard connected == 0 else { throw TestFailure("connect() failed") }
-        let handshake =
+        socket = try RawSocket(port: port, receiveBuffer: receiveBuffer)
+        try socket.write(
             "GET \(path)\(query) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-            + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
-        try write(Array(handshake.utf8))
+                + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+        )
     }
 
     /// Sends a text frame (clients must mask).
@@ -63,13 +49,13 @@ final class RawWebSocket: Sendable {
         }
         frame += mask
         frame += payload.enumerated().map { $0.element ^ mask[$0.offset % 4] }
-        try write(frame)
+        try socket.write(frame)
     }
 
     /// Reads until the server closes the connection (at most 10 s of silence) and returns
     /// the frames after the upgrade response.
     func framesUntilClosed() async throws -> [Frame] {
-        let bytes = try await bytesUntilClosed()
+        let bytes = try await socket.bytesUntilClosed()
         guard let headerEnd = bytes.firstRange(of: Array("\r\n\r\n".utf8))?.upperBound else {
             throw TestFailure("no upgrade response: \(String(decoding: bytes, as: UTF8.self))")
         }
@@ -82,28 +68,7 @@ final class RawWebSocket: Sendable {
     /// Everything the server sends until it closes the connection, as text (for answers
     /// to refused upgrades).
     func answerUntilClosed() async throws -> String {
-        String(decoding: try await bytesUntilClosed(), as: UTF8.self)
-    }
-
-    /// The blocking reads run on their own thread, not on one the server in this process
-    /// needs.
-    private func bytesUntilClosed() async throws -> [UInt8] {
-        try await withCheckedThrowingContinuation { continuation in
-            Thread {
-                continuation.resume(
-                    with: Result {
-                        var bytes: [UInt8] = []
-                        var chunk = [UInt8](repeating: 0, count: 4096)
-                        while true {
-                            let count = chunk.withUnsafeMutableBytes { recv(self.descriptor, $0.baseAddress, $0.count, 0) }
-                            if count == 0 { return bytes }
-                            guard count > 0 else { throw TestFailure("the server did not close the connection (errno \(errno))") }
-                            bytes += chunk[0..<count]
-                        }
-                    }
-                )
-            }.start()
-        }
+        String(decoding: try await socket.bytesUntilClosed(), as: UTF8.self)
     }
 
     private static func frames(in bytes: ArraySlice<UInt8>) throws -> [Frame] {
@@ -127,9 +92,59 @@ final class RawWebSocket: Sendable {
         return frames
     }
 
-    private func write(_ bytes: [UInt8]) throws {
+    func close() { socket.close() }
+}
+
+/// A TCP connection to the server on a plain socket: exactly the bytes written, and
+/// everything the server sends until it closes.
+final class RawSocket: Sendable {
+    private let descriptor: Int32
+
+    init(port: Int, receiveBuffer: Int32? = nil) throws {
+        descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard descriptor >= 0 else { throw TestFailure("socket() failed") }
+        if var size = receiveBuffer {
+            setsockopt(descriptor, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
+        }
+        var timeout = timeval(tv_sec: 10, tv_usec: 0)
+        setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard connected == 0 else { throw TestFailure("connect() failed") }
+    }
+
+    func write(_ text: String) throws { try write(Array(text.utf8)) }
+
+    func write(_ bytes: [UInt8]) throws {
         let written = bytes.withUnsafeBytes { Glibc.send(descriptor, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
         guard written == bytes.count else { throw TestFailure("send() failed") }
+    }
+
+    /// Everything the server sends until it closes the connection (at most 10 s of
+    /// silence). The blocking reads run on their own thread, not on one the server in
+    /// this process needs.
+    func bytesUntilClosed() async throws -> [UInt8] {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread {
+                continuation.resume(
+                    with: Result {
+                        var bytes: [UInt8] = []
+                        var chunk = [UInt8](repeating: 0, count: 4096)
+                        while true {
+                            let count = chunk.withUnsafeMutableBytes { recv(self.descriptor, $0.baseAddress, $0.count, 0) }
+                            if count == 0 { return bytes }
+                            guard count > 0 else { throw TestFailure("the server did not close the connection (errno \(errno))") }
+                            bytes += chunk[0..<count]
+                        }
+                    }
+                )
+            }.start()
+        }
     }
 
     func close() { _ = Glibc.close(descriptor) }

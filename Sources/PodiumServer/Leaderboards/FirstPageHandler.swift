@@ -1,0 +1,123 @@
+import HTTPTypes
+import Logging
+import NIOCore
+import NIOHTTPTypes
+import PodiumEngine
+
+/// Answers the most frequent request of a leaderboard server, the first page of a board
+/// (`GET /api/leaderboards/{gameId}` with at most `scope`, `country` and `limit`), on the
+/// connection's event loop from the board's page cache, before the request would hop to
+/// the router's task. Anything else, and any request it cannot answer with a 200, goes
+/// on to the router unchanged, which then also answers the errors.
+///
+/// It answers only when no earlier request of the connection is still with the router,
+/// so the answers of pipelined requests stay in order.
+final class FirstPageHandler: ChannelDuplexHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPRequestPart
+    typealias InboundOut = HTTPRequestPart
+    typealias OutboundIn = HTTPResponsePart
+    typealias OutboundOut = HTTPResponsePart
+
+    private let leaderboards: LeaderboardService
+    private let metrics: PodiumMetrics
+    private let logger: Logger
+    /// Requests passed on whose response has not ended yet.
+    private var withRouter = 0
+    /// Whether the rest of a request answered here (its `.end`) is still to be dropped.
+    private var droppingRest = false
+
+    static let route = "/api/leaderboards/{gameId}"
+    private static let prefix = "/api/leaderboards/"
+
+    init(leaderboards: LeaderboardService, metrics: PodiumMetrics, logger: Logger) {
+        self.leaderboards = leaderboards
+        self.metrics = metrics
+        self.logger = logger
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head(let request):
+            let start = ContinuousClock.now
+            if withRouter == 0, let page = firstPage(for: request) {
+                droppingRest = true
+                answer(request, with: page, since: start, context: context)
+                return
+            }
+            withRouter += 1
+            context.fireChannelRead(data)
+        case .body:
+            if !droppingRest { context.fireChannelRead(data) }
+        case .end:
+            if droppingRest {
+                droppingRest = false
+            } else {
+                context.fireChannelRead(data)
+            }
+        }
+    }
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        if case .end = unwrapOutboundIn(data) { withRouter -= 1 }
+        context.write(data, promise: promise)
+    }
+
+    /// The cached bytes of the page `request` asks for, or nil to let the router answer.
+    private func firstPage(for request: HTTPRequest) -> ByteBuffer? {
+        guard request.method == .get, let target = request.path, target.hasPrefix(Self.prefix),
+            request.headerFields[.authorization] == nil, request.headerFields[.connection] == nil
+        else { return nil }
+        let rest = target.dropFirst(Self.prefix.count)
+        let (gameId, query) = LiveUpgrades.split(String(rest))
+        // Anything that needs decoding or could be read two ways is left to the router.
+        guard !gameId.isEmpty, !gameId.contains(where: { $0 == "/" || $0 == "%" }),
+            !(query?.contains(where: { $0 == "%" || $0 == "+" }) ?? false)
+        else { return nil }
+        var scope = LeaderboardScope.global
+        var country: CountryCode?
+        var limit = 10
+        var seen: Set<Substring> = []
+        for pair in query?.split(separator: "&") ?? [] {
+            let parts = pair.split(separator: "=", maxSplits: 1)
+            guard parts.count == 2, seen.insert(parts[0]).inserted else { return nil }
+            let value = String(parts[1])
+            switch parts[0] {
+            case "scope":
+                guard let parsed = try? LeaderboardController.scope(value), parsed != .personal else { return nil }
+                scope = parsed
+            case "country":
+                guard let parsed = try? LeaderboardController.country(value) else { return nil }
+                country = parsed
+            case "limit":
+                guard let parsed = Int(value), (1...LeaderboardController.maxLimit).contains(parsed) else { return nil }
+                limit = parsed
+            default:
+                return nil
+            }
+        }
+        return try? leaderboards.encodedPage(String(gameId), scope: scope, country: country, limit: limit, cursor: nil)
+    }
+
+    private func answer(_ request: HTTPRequest, with page: ByteBuffer, since start: ContinuousClock.Instant, context: ChannelHandlerContext) {
+        let requestId = RequestMiddleware.requestId(given: request.headerFields[RequestMiddleware.requestIdHeader])
+        var headers: HTTPFields = [
+            .contentType: "application/json; charset=utf-8", .contentLength: String(page.readableBytes),
+            .date: HTTPDate.now(), .server: "Podium",
+        ]
+        headers[RequestMiddleware.requestIdHeader] = requestId
+        context.write(wrapOutboundOut(.head(HTTPResponse(status: .ok, headerFields: headers))), promise: nil)
+        context.write(wrapOutboundOut(.body(page)), promise: nil)
+        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+        let duration = ContinuousClock.now - start
+        metrics.recordRequest(method: "GET", route: Self.route, status: 200, duration: duration)
+        var logger = logger
+        logger[metadataKey: "request_id"] = .string(requestId)
+        logger.info(
+            "request",
+            metadata: [
+                "method": "GET", "route": .string(Self.route), "path": .string(String(request.path?.prefix { $0 != "?" } ?? "")),
+                "status": "200", "duration_ms": .string(RequestMiddleware.milliseconds(duration)),
+            ]
+        )
+    }
+}
