@@ -105,6 +105,7 @@ struct CrashTests {
         let status = await server.stop(signal: SIGTERM)
         #expect(status == 0)
         #expect(ContinuousClock.now - start < .seconds(10))
+        #expect(await server.output(contains: "boards snapshotted"), "log lines still queued at exit are written")
         #expect(try await socket.closeCode() == .goingAway)
         load.cancel()
         await load.value

@@ -7,7 +7,8 @@ import Synchronization
 /// (`{"time":…,"level":…,"label":…,"message":…, …metadata}`).
 ///
 /// Unlike swift-log's `StreamLogHandler`, it renders metadata only when a line is written,
-/// so a request that adds its id to the logger pays nothing until it logs.
+/// so a request that adds its id to the logger pays nothing until it logs, and lines are
+/// written in batches (``LogOutput``).
 public struct PodiumLogHandler: LogHandler {
     public enum Format: String, Sendable {
         case text
@@ -18,7 +19,6 @@ public struct PodiumLogHandler: LogHandler {
     public var metadata: Logger.Metadata = [:]
     private let label: String
     private let format: Format
-    private static let output = Mutex(FileHandle.standardError)
 
     public init(label: String, format: Format) {
         self.label = label
@@ -33,19 +33,19 @@ public struct PodiumLogHandler: LogHandler {
     public func log(event: LogEvent) {
         let merged = event.metadata.map { metadata.merging($0) { $1 } } ?? metadata
         let time = Timestamp.format(Timestamp.now())
-        let line: Data?
+        let urgent = event.level >= .warning
         switch format {
         case .text:
             var text = time + " " + event.level.rawValue + " " + label + ": " + event.message.description
             for (key, value) in merged.sorted(by: { $0.key < $1.key }) { text += " " + key + "=" + value.description }
-            line = Data((text + "\n").utf8)
+            text += "\n"
+            LogOutput.write(text.utf8, urgent: urgent)
         case .json:
             var fields: [String: Any] = ["time": time, "level": event.level.rawValue, "label": label, "message": event.message.description]
             for (key, value) in merged { fields[key] = Self.json(value) }
-            line = (try? JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys])).map { $0 + [0x0A] }
+            guard let line = try? JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys]) else { return }
+            LogOutput.write(line + [0x0A], urgent: urgent)
         }
-        guard let line else { return }
-        Self.output.withLock { $0.write(line) }
     }
 
     private static func json(_ value: Logger.Metadata.Value) -> Any {

@@ -65,7 +65,9 @@ struct RequestMiddleware: RouterMiddleware {
 
     /// A duration in milliseconds with two decimals, for log lines.
     static func milliseconds(_ duration: Duration) -> String {
-        String(format: "%.2f", Double(duration.components.attoseconds) / 1e15 + Double(duration.components.seconds) * 1000)
+        let hundredths = duration.components.seconds * 100_000 + duration.components.attoseconds / 10_000_000_000_000
+        let fraction = hundredths % 100
+        return String(hundredths / 100) + (fraction < 10 ? ".0" : ".") + String(fraction)
     }
 }
 

@@ -5,7 +5,12 @@ import Synchronization
 final class ServerProcess: Sendable {
     let process: Process
     let port: Int
-    private let output: Mutex<String>
+    private let output: Output
+
+    /// What the process wrote to standard output and error, as it arrives.
+    final class Output: Sendable {
+        let text = Mutex("")
+    }
 
     /// The debug binary next to the test bundle.
     static var binary: URL {
@@ -25,18 +30,18 @@ final class ServerProcess: Sendable {
         let pipe = Pipe()
         process.standardOutput = pipe
         process.standardError = pipe
-        let output = Mutex("")
+        let output = Output()
         pipe.fileHandleForReading.readabilityHandler = { handle in
             let text = String(decoding: handle.availableData, as: UTF8.self)
-            output.withLock { $0 += text }
+            output.text.withLock { $0 += text }
         }
         try process.run()
         let deadline = ContinuousClock.now + .seconds(60)
         while ContinuousClock.now < deadline {
-            let log = output.withLock { $0 }
+            let log = output.text.withLock { $0 }
             if let range = log.range(of: #"127\.0\.0\.1:(\d+)"#, options: .regularExpression) {
                 let port = Int(log[range].split(separator: ":").last!)!
-                let server = ServerProcess(process: process, port: port, output: log)
+                let server = ServerProcess(process: process, port: port, output: output)
                 try await server.waitUntilReady()
                 return server
             }
@@ -44,13 +49,13 @@ final class ServerProcess: Sendable {
             try await Task.sleep(for: .milliseconds(50))
         }
         process.terminate()
-        throw TestFailure("podium did not start: \(output.withLock { $0 })")
+        throw TestFailure("podium did not start: \(output.text.withLock { $0 })")
     }
 
-    private init(process: Process, port: Int, output: String) {
+    private init(process: Process, port: Int, output: Output) {
         self.process = process
         self.port = port
-        self.output = Mutex(output)
+        self.output = output
     }
 
     private func waitUntilReady() async throws {
@@ -59,6 +64,16 @@ final class ServerProcess: Sendable {
             try await Task.sleep(for: .milliseconds(50))
         }
         throw TestFailure("podium never became ready")
+    }
+
+    /// Waits up to `timeout` for `text` to appear in the process's output.
+    func output(contains text: String, within timeout: Duration = .seconds(2)) async -> Bool {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if output.text.withLock({ $0.contains(text) }) { return true }
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        return false
     }
 
     /// Sends a signal (SIGKILL, SIGTERM) and waits for the process to end.
