@@ -235,10 +235,11 @@ struct LiveHubTests {
             let subscribe = Array(Self.subscribe(scopes: ["global"]).utf8)
             try socket.send(frame: Array(subscribe[..<10]), opcode: 0x1, fin: false)
             try socket.send(frame: Array(subscribe[10...]), opcode: 0x0)
-            try await Task.sleep(for: .milliseconds(300))
+            // The close may reach the server with the subscribe (a loaded machine): what was
+            // sent before it still goes out first.
             try socket.send(frame: [0x03, 0xE8], opcode: 0x8)
             let frames = try await socket.framesUntilClosed()
-            #expect(frames.map(\.opcode) == [0x1, 0x1, 0x8], "ready, the state, the echoed close")
+            try #require(frames.map(\.opcode) == [0x1, 0x1, 0x8], "ready, the state, the echoed close")
             #expect(try JSON.object(frames[1].text)[string: "type"] == "leaderboard:state")
             #expect(frames.last?.closeCode == 1000)
 

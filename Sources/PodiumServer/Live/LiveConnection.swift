@@ -36,12 +36,15 @@ final class LiveConnection: Sendable {
 
     var eventLoop: any EventLoop { channel.eventLoop }
 
-    /// Sends one text message, after everything sent before it.
+    /// Sends one text message, after everything sent before it. On the channel's event
+    /// loop it is written at once, so it also goes out before a close that follows it.
     func send(_ message: ByteBuffer) {
         let frame = LiveFrame(text: message)
-        channel.eventLoop.execute {
-            if self.write(frame) { self.channel.flush() }
+        guard channel.eventLoop.inEventLoop else {
+            channel.eventLoop.execute { if self.write(frame) { self.channel.flush() } }
+            return
         }
+        if write(frame) { channel.flush() }
     }
 
     /// Writes a framed message without flushing; call on ``eventLoop``. Returns false when
