@@ -1,4 +1,5 @@
 import HTTPTypes
+import HummingbirdCore
 import Logging
 import NIOCore
 import NIOHTTPTypes
@@ -67,8 +68,9 @@ final class FirstPageHandler: ChannelDuplexHandler, RemovableChannelHandler {
         guard request.method == .get, let target = request.path, target.hasPrefix(Self.prefix),
             request.headerFields[.authorization] == nil, request.headerFields[.connection] == nil
         else { return nil }
-        let rest = target.dropFirst(Self.prefix.count)
-        let (gameId, query) = LiveUpgrades.split(String(rest))
+        let uri = URI(target)
+        let gameId = uri.path.dropFirst(Self.prefix.count)
+        let query = uri.query
         // Anything that needs decoding or could be read two ways is left to the router.
         guard !gameId.isEmpty, !gameId.contains(where: { $0 == "/" || $0 == "%" }),
             !(query?.contains(where: { $0 == "%" || $0 == "+" }) ?? false)
@@ -108,16 +110,9 @@ final class FirstPageHandler: ChannelDuplexHandler, RemovableChannelHandler {
         context.write(wrapOutboundOut(.head(HTTPResponse(status: .ok, headerFields: headers))), promise: nil)
         context.write(wrapOutboundOut(.body(page)), promise: nil)
         context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
-        let duration = ContinuousClock.now - start
-        metrics.recordRequest(method: "GET", route: Self.route, status: 200, duration: duration)
-        var logger = logger
-        logger[metadataKey: "request_id"] = .string(requestId)
-        logger.info(
-            "request",
-            metadata: [
-                "method": "GET", "route": .string(Self.route), "path": .string(String(request.path?.prefix { $0 != "?" } ?? "")),
-                "status": "200", "duration_ms": .string(RequestMiddleware.milliseconds(duration)),
-            ]
+        RequestMiddleware.record(
+            method: "GET", route: Self.route, path: String(request.path?.prefix { $0 != "?" } ?? ""), status: 200, since: start,
+            requestId: requestId, metrics: metrics, logger: logger
         )
     }
 }

@@ -1,4 +1,3 @@
-import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdCore
@@ -131,11 +130,12 @@ struct LiveUpgrades: Sendable {
 
     /// The admission of an upgrade request (checking its token, if it has one).
     func admit(_ head: HTTPRequestHead, on channel: any Channel) -> EventLoopFuture<Admission> {
-        let (path, query) = Self.split(head.uri)
+        let uri = URI(head.uri)
+        let path = uri.path
         var admission = Admission(
             outcome: .live(userId: nil),
             requestId: RequestMiddleware.requestId(given: head.headers.first(name: RequestMiddleware.requestIdHeader.rawName)),
-            path: String(path),
+            path: path,
             start: .now
         )
         guard path == "/ws" else {
@@ -150,7 +150,7 @@ struct LiveUpgrades: Sendable {
         }
         let token =
             Authenticator.bearerToken(ofAuthorization: head.headers.first(name: "Authorization"))
-            ?? Self.queryParameter("token", in: query)
+            ?? uri.queryParameters["token"].map(String.init)
         guard let token else { return channel.eventLoop.makeSucceededFuture(admission) }
         return channel.eventLoop.makeFutureWithTask { [authenticator, admission] in
             var admission = admission
@@ -195,34 +195,11 @@ struct LiveUpgrades: Sendable {
         record(admission, status: error.status.code)
     }
 
-    /// One log line and the request metrics for an upgrade request, as for every request.
+    /// The metrics and log line of an upgrade request, as for every request.
     private func record(_ admission: Admission, status: Int) {
-        let duration = ContinuousClock.now - admission.start
-        metrics.recordRequest(method: "GET", route: admission.path == "/ws" ? "/ws" : "unmatched", status: status, duration: duration)
-        var logger = logger
-        logger[metadataKey: "request_id"] = .string(admission.requestId)
-        logger.info(
-            "request",
-            metadata: [
-                "method": "GET", "route": .string(admission.path == "/ws" ? "/ws" : "unmatched"), "path": .string(admission.path),
-                "status": .stringConvertible(status), "duration_ms": .string(RequestMiddleware.milliseconds(duration)),
-            ]
+        RequestMiddleware.record(
+            method: "GET", route: admission.path == "/ws" ? "/ws" : "unmatched", path: admission.path, status: status,
+            since: admission.start, requestId: admission.requestId, metrics: metrics, logger: logger
         )
-    }
-
-    static func split(_ uri: String) -> (path: Substring, query: Substring?) {
-        guard let mark = uri.firstIndex(of: "?") else { return (uri[...], nil) }
-        return (uri[..<mark], uri[uri.index(after: mark)...])
-    }
-
-    /// The percent-decoded value of the first parameter `name` of a query string.
-    static func queryParameter(_ name: String, in query: Substring?) -> String? {
-        guard let query else { return nil }
-        for pair in query.split(separator: "&") {
-            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            guard parts.count == 2, parts[0] == name else { continue }
-            return String(parts[1]).replacingOccurrences(of: "+", with: " ").removingPercentEncoding
-        }
-        return nil
     }
 }

@@ -38,21 +38,35 @@ struct RequestMiddleware: RouterMiddleware {
             response = try apiError.response(from: request, context: context)
         }
         response.headers[Self.requestIdHeader] = requestId
-        let duration = ContinuousClock.now - start
         let route = context.endpointPath ?? "unmatched"
-        metrics.recordRequest(method: request.method.rawValue, route: route, status: response.status.code, duration: duration)
+        Self.record(
+            method: request.method.rawValue, route: route, path: request.uri.path, status: response.status.code, since: start,
+            requestId: requestId, metrics: metrics, logger: context.logger
+        )
         if Self.submissionRoutes.contains(route) {
             metrics.recordSubmission(route: route, outcome: response.status == .ok ? "accepted" : errorCode ?? "HTTP_\(response.status.code)")
         }
-        context.logger.info(
+        return response
+    }
+
+    /// The request metrics and the one log line of a finished request: for the router's
+    /// requests, and for those answered before the router (first pages on the event loop,
+    /// WebSocket upgrades).
+    static func record(
+        method: String, route: String, path: String, status: Int, since start: ContinuousClock.Instant, requestId: String,
+        metrics: PodiumMetrics, logger: Logger
+    ) {
+        let duration = ContinuousClock.now - start
+        metrics.recordRequest(method: method, route: route, status: status, duration: duration)
+        var logger = logger
+        logger[metadataKey: "request_id"] = .string(requestId)
+        logger.info(
             "request",
             metadata: [
-                "method": .string(request.method.rawValue), "route": .string(route), "path": .string(request.uri.path),
-                "status": .stringConvertible(response.status.code),
-                "duration_ms": .string(Self.milliseconds(duration)),
+                "method": .string(method), "route": .string(route), "path": .string(path), "status": .stringConvertible(status),
+                "duration_ms": .string(milliseconds(duration)),
             ]
         )
-        return response
     }
 
     /// The caller's request id when it is a sane token, else a new one.
@@ -64,7 +78,7 @@ struct RequestMiddleware: RouterMiddleware {
     }
 
     /// A duration in milliseconds with two decimals, for log lines.
-    static func milliseconds(_ duration: Duration) -> String {
+    private static func milliseconds(_ duration: Duration) -> String {
         let hundredths = duration.components.seconds * 100_000 + duration.components.attoseconds / 10_000_000_000_000
         let fraction = hundredths % 100
         return String(hundredths / 100) + (fraction < 10 ? ".0" : ".") + String(fraction)
