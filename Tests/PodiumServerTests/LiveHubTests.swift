@@ -133,6 +133,27 @@ struct LiveHubTests {
         }
     }
 
+    @Test func versionsKeptFromAnEarlierServerGetTheNewBoard() async throws {
+        var kept = -1
+        try await TestServer.run(configure: { $0.storage = .memory }) { server in
+            try await server.ingest(user: "ann", score: 10)
+            let client = try await LiveClient.connect(port: server.port)
+            defer { client.close() }
+            client.send(Self.subscribe(scopes: ["global"]))
+            kept = try await client.nextMessage()[object: "payload"]?[int: "version"] ?? -1
+        }
+        // A new empty store with one different change: the same number of changes as before.
+        try await TestServer.run(configure: { $0.storage = .memory }) { server in
+            try await server.ingest(user: "bob", score: 10)
+            let client = try await LiveClient.connect(port: server.port)
+            defer { client.close() }
+            client.send(Self.subscribe(scopes: ["global"], since: #"{"global":\#(kept)}"#))
+            let state = try await client.nextMessage()[object: "payload"]
+            #expect(state?[array: "entries"]?.compactMap { $0[string: "userId"] } == ["bob"])
+            #expect((state?[int: "version"] ?? 0) > kept)
+        }
+    }
+
     @Test("bad messages get an error and the socket lives", arguments: [
         ("not json", "BAD_MESSAGE"),
         (#"{"type":"dance"}"#, "UNKNOWN_TYPE"),

@@ -6,6 +6,11 @@ import Synchronization
 /// not contend with each other.
 final class GameBoard: Sendable {
     let game: Game
+    /// Added to the board's versions wherever a client sees them. It is the time the board
+    /// was made, in microseconds, and above every version of the board it replaced: a
+    /// client that resumes with a version from an earlier process or an earlier fold of
+    /// this game never matches this board by chance, and gets its state again.
+    let versionBase: UInt64
     private let state: Mutex<State>
 
     private struct State {
@@ -32,8 +37,11 @@ final class GameBoard: Sendable {
     /// each time.
     private static let maxCachedPages = 64
 
-    init(game: Game, board: sending Board, updatedAt: Int64) {
+    /// A board for `game`, whose versions follow those of `previous`, the board it replaces.
+    init(game: Game, board: sending Board, updatedAt: Int64, replacing previous: GameBoard? = nil) {
         self.game = game
+        let now = UInt64(clamping: Timestamp.now()) * 1000
+        self.versionBase = max(now, previous.map { $0.versionBase + $0.withBoard { board, _ in board.version } + 1 } ?? 0)
         self.state = Mutex(State(board: board, updatedAt: updatedAt))
     }
 
@@ -106,7 +114,7 @@ final class GameBoard: Sendable {
             LeaderboardView(
                 gameId: game.id, scope: partition == .global ? .global : .local, countryCode: partition.country, userId: nil,
                 entries: board.top(partition, limit: game.topN), updatedAt: updatedAt,
-                version: board.topVersion(of: partition), total: board.count(in: partition), nextCursor: nil
+                version: versionBase + board.topVersion(of: partition), total: board.count(in: partition), nextCursor: nil
             )
         }
     }
@@ -117,7 +125,7 @@ final class GameBoard: Sendable {
             let entry = board.entry(of: userId, in: .global)
             return LeaderboardView(
                 gameId: game.id, scope: .personal, countryCode: entry?.countryCode, userId: userId,
-                entries: entry.map { [$0] } ?? [], updatedAt: updatedAt, version: board.version,
+                entries: entry.map { [$0] } ?? [], updatedAt: updatedAt, version: versionBase + board.version,
                 total: board.count(in: .global), nextCursor: nil
             )
         }

@@ -36,14 +36,15 @@ public final class LeaderboardService: Sendable {
 
     /// Adds a game, or replaces its definition and board (after an admin edit).
     func upsertGame(_ game: Game, board: sending Board) {
-        let replacement = GameBoard(game: game, board: board, updatedAt: Timestamp.now())
+        let previous = boards.withLock { $0[game.id] }
+        let replacement = GameBoard(game: game, board: board, updatedAt: Timestamp.now(), replacing: previous)
         boards.withLock { $0[game.id] = replacement }
     }
 
     /// Puts a restored board in place of a game's current one.
     func replaceBoard(of gameId: String, with board: sending Board) throws(APIError) {
-        let game = try game(gameId)
-        let replacement = GameBoard(game: game, board: board, updatedAt: Timestamp.now())
+        let previous = try gameBoard(gameId)
+        let replacement = GameBoard(game: previous.game, board: board, updatedAt: Timestamp.now(), replacing: previous)
         boards.withLock { $0[gameId] = replacement }
     }
 
@@ -58,7 +59,10 @@ public final class LeaderboardService: Sendable {
         let gameBoard = try gameBoard(gameId)
         let partition = try Self.partition(scope: scope, country: country)
         return try gameBoard.withBoard { (board, updatedAt) throws(APIError) -> LeaderboardView in
-            try Self.view(of: board, gameId: gameId, partition: partition, limit: limit, cursor: cursor, updatedAt: updatedAt)
+            try Self.view(
+                of: board, gameId: gameId, partition: partition, limit: limit, cursor: cursor, updatedAt: updatedAt,
+                versionBase: gameBoard.versionBase
+            )
         }
     }
 
@@ -71,7 +75,10 @@ public final class LeaderboardService: Sendable {
         let gameBoard = try gameBoard(gameId)
         let partition = try Self.partition(scope: scope, country: country)
         return try gameBoard.encodedFirstPage(of: partition, limit: limit) { (board, updatedAt) throws(APIError) in
-            try Self.view(of: board, gameId: gameId, partition: partition, limit: limit, cursor: nil, updatedAt: updatedAt)
+            try Self.view(
+                of: board, gameId: gameId, partition: partition, limit: limit, cursor: nil, updatedAt: updatedAt,
+                versionBase: gameBoard.versionBase
+            )
         }
     }
 
@@ -85,13 +92,14 @@ public final class LeaderboardService: Sendable {
     }
 
     private static func view(
-        of board: Board, gameId: String, partition: Partition, limit: Int, cursor: String?, updatedAt: Int64
+        of board: Board, gameId: String, partition: Partition, limit: Int, cursor: String?, updatedAt: Int64,
+        versionBase: UInt64
     ) throws(APIError) -> LeaderboardView {
         let page = try Result { () throws(BoardError) in try board.page(partition, limit: limit, after: cursor) }
             .mapError(APIError.init).get()
         return LeaderboardView(
             gameId: gameId, scope: partition == .global ? .global : .local, countryCode: partition.country, userId: nil,
-            entries: page.entries, updatedAt: updatedAt, version: board.topVersion(of: partition), total: page.total,
+            entries: page.entries, updatedAt: updatedAt, version: versionBase + board.topVersion(of: partition), total: page.total,
             nextCursor: page.nextCursor
         )
     }
@@ -116,7 +124,7 @@ public final class LeaderboardService: Sendable {
             return LeaderboardView(
                 gameId: gameId, scope: scope, countryCode: partition.country, userId: userId,
                 entries: board.around(userId, in: partition, radius: radius) ?? [], updatedAt: updatedAt,
-                version: board.topVersion(of: partition), total: board.count(in: partition), nextCursor: nil
+                version: gameBoard.versionBase + board.topVersion(of: partition), total: board.count(in: partition), nextCursor: nil
             )
         }
     }
