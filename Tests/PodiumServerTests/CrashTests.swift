@@ -73,8 +73,9 @@ struct CrashTests {
         #expect(served == expected, "the restored board is the fold of the log")
     }
 
-    /// SIGTERM with open sockets and submissions in flight: sockets close with 1001, the
-    /// process exits 0 within 10 s, and every acknowledged submission is kept.
+    /// SIGTERM with open sockets, submissions in flight and a client stuck half-way through
+    /// its request body: sockets close with 1001, the process exits 0 within 10 s, and
+    /// every acknowledged submission is kept.
     @Test
     func sigtermClosesSocketsAndLosesNothingAcknowledged() async throws {
         let directory = try TemporaryDirectory()
@@ -100,6 +101,9 @@ struct CrashTests {
                 }
             }
         }
+        let stuck = try RawSocket(port: server.port)
+        defer { stuck.close() }
+        try stuck.write("POST /score HTTP/1.1\r\nHost: podium\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"gameId\":")
         try await Task.sleep(for: .milliseconds(800))
         let start = ContinuousClock.now
         let status = await server.stop(signal: SIGTERM)

@@ -11,26 +11,34 @@ struct OperationsTests {
     }
 
     @Test func metricsFollowScoresAndConnections() async throws {
-        try await TestServer.run(configure: { $0.live.coalescingInterval = .milliseconds(20) }) { server in
+        try await TestServer.run(configure: { $0.live.coalescingInterval = .milliseconds(400) }) { server in
             let before = try await server.request(.get, "/metrics")
             #expect(before.status == .ok)
             #expect(before.headers[.contentType]?.hasPrefix("text/plain") == true)
             #expect(Self.metric(before.body, "podium_ws_connections ") == 0)
+            #expect(Self.metric(before.body, "podium_store_restore_duration_seconds ") != nil)
+            #expect(Self.metric(before.body, "podium_store_commit_duration_seconds_count ") == 0)
             let client = try await LiveClient.connect(port: server.port)
             client.send(#"{"type":"subscribe","gameId":"arcade","scopes":["global"]}"#)
             _ = try await client.nextMessage()
+            // Two changes within one coalescing interval: one update.
             try await server.ingest(user: "ann", score: 5)
-            _ = try await client.nextMessage()
+            try await server.ingest(user: "bob", score: 6)
+            let update = try await client.nextMessage()
+            #expect(update[object: "payload"]?[array: "entries"]?.count == 2)
             _ = try await server.request(.post, "/score", json: "{oops")
             let after = try await server.request(.get, "/metrics").body
             #expect(Self.metric(after, "podium_ws_connections ") == 1)
-            #expect(Self.metric(after, #"podium_scores_events_applied_total{game="arcade"}"#) == 1)
-            #expect(Self.metric(after, #"podium_scores_submissions_total{route="/score",outcome="accepted"}"#) == 1)
+            #expect(Self.metric(after, #"podium_scores_events_applied_total{game="arcade"}"#) == 2)
+            #expect(Self.metric(after, #"podium_scores_submissions_total{route="/score",outcome="accepted"}"#) == 2)
             #expect(Self.metric(after, #"podium_scores_submissions_total{route="/score",outcome="VALIDATION_ERROR"}"#) == 1)
-            #expect((Self.metric(after, "podium_ws_messages_sent_total ") ?? 0) >= 1)
-            #expect(after.contains(#"podium_http_requests_total{method="POST",route="/score",status="200"}"#))
-            #expect(after.contains("podium_store_commit_duration_seconds_count"))
-            #expect(after.contains("podium_ws_fanout_duration_seconds_count"))
+            #expect(Self.metric(after, "podium_ws_messages_sent_total ") == 3, "ready, the state and one update")
+            #expect(Self.metric(after, "podium_ws_updates_coalesced_total ") == 1)
+            #expect(Self.metric(after, "podium_ws_fanout_duration_seconds_count ") == 1)
+            #expect((Self.metric(after, "podium_ws_fanout_duration_seconds_sum ") ?? 0) > 0)
+            #expect(Self.metric(after, "podium_store_commit_duration_seconds_count ") == 2)
+            #expect(Self.metric(after, "podium_store_commit_group_size_events_sum ") == 2)
+            #expect(after.contains(#"podium_http_requests_total{method="POST",route="/score",status="200"} 2"#))
             client.close()
             try await Task.sleep(for: .milliseconds(300))
             #expect(Self.metric(try await server.request(.get, "/metrics").body, "podium_ws_connections ") == 0)
@@ -48,6 +56,37 @@ struct OperationsTests {
             let hostile = try await server.request(.get, "/health", headers: [RequestMiddleware.requestIdHeader: String(repeating: "x", count: 500)])
             let replacement = try #require(hostile.headers[RequestMiddleware.requestIdHeader])
             #expect(replacement.count == 25 && replacement != madeId, "an oversized id is replaced by a new one")
+            let upgrade = try RawWebSocket(port: server.port, headers: "X-Request-Id: trace-ws\r\n")
+            try upgrade.send(frame: [0x03, 0xE8], opcode: 0x8)
+            let answer = try await upgrade.answerUntilClosed().lowercased()
+            #expect(answer.hasPrefix("http/1.1 101") && answer.contains("x-request-id: trace-ws"), "the upgrade's answer carries the id")
         }
+    }
+
+    @Test("log lines carry the request id, in the chosen format and level", arguments: [
+        ("text", "info", "request_id=trace-text"), ("json", "info", #""request_id":"trace-json""#), ("text", "notice", nil),
+    ])
+    func logLines(format: String, level: String, expected: String?) async throws {
+        let server = try await ServerProcess.start(arguments: ["--storage", "memory", "--log-format", format, "--log-level", level])
+        let response = try await HTTP.request(
+            port: server.port, .get, "/api/nothing", headers: [RequestMiddleware.requestIdHeader: "trace-\(format)"]
+        )
+        #expect(response.status == .notFound)
+        let status = await server.stop(signal: SIGTERM)
+        #expect(status == 0)
+        if let expected {
+            #expect(await server.output(contains: expected))
+            #expect(await server.output(contains: format == "json" ? #""status":"404""# : "status=404"))
+        } else {
+            #expect(!(await server.output(contains: "trace-", within: .milliseconds(200))), "no info lines at notice")
+            #expect(!(await server.output(contains: "Serving files", within: .zero)), "libraries' info lines follow the level too")
+        }
+    }
+
+    @Test func textLogValuesAreQuotedWhenNeeded() {
+        #expect(PodiumLogHandler.quoted("plain") == "plain")
+        #expect(PodiumLogHandler.quoted("two words") == #""two words""#)
+        #expect(PodiumLogHandler.quoted("say \"hi\"\n") == #""say \"hi\"\n""#)
+        #expect(PodiumLogHandler.quoted("") == #""""#)
     }
 }

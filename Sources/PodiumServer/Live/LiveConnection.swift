@@ -1,4 +1,5 @@
 import NIOCore
+import Prometheus
 import NIOWebSocket
 import Synchronization
 
@@ -18,6 +19,8 @@ final class LiveConnection: Sendable {
     /// the encoder and go straight to the socket.
     private let frameOutput: NIOLoopBound<ChannelHandlerContext>
     private let unwritableBudget: Int
+    /// Counts the messages ``send(_:)`` writes (fan-outs count theirs in one go).
+    private let messagesSent: Counter
     /// Messages written while the channel was unwritable (touched on its event loop only).
     private let writtenWhileUnwritable = Atomic<Int>(0)
     private let overflowed = Atomic<Bool>(false)
@@ -25,11 +28,12 @@ final class LiveConnection: Sendable {
     private let awaitingPong = Atomic<Bool>(false)
 
     /// Call on the channel's event loop, once its WebSocket handlers are in place.
-    init(id: Int, userId: String?, channel: any Channel, unwritableBudget: Int) throws {
+    init(id: Int, userId: String?, channel: any Channel, unwritableBudget: Int, messagesSent: Counter) throws {
         self.id = id
         self.userId = userId
         self.channel = channel
         self.unwritableBudget = unwritableBudget
+        self.messagesSent = messagesSent
         let encoder = try channel.pipeline.syncOperations.context(handlerType: WebSocketFrameEncoder.self)
         frameOutput = NIOLoopBound(encoder, eventLoop: channel.eventLoop)
     }
@@ -39,6 +43,7 @@ final class LiveConnection: Sendable {
     /// Sends one text message, after everything sent before it. On the channel's event
     /// loop it is written at once, so it also goes out before a close that follows it.
     func send(_ message: ByteBuffer) {
+        messagesSent.increment()
         let frame = LiveFrame(text: message)
         guard channel.eventLoop.inEventLoop else {
             channel.eventLoop.execute { if self.write(frame) { self.channel.flush() } }

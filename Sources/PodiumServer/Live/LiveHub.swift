@@ -68,6 +68,8 @@ public final class LiveHub: Service, Sendable {
     struct PendingFlush {
         var partitions: Set<Partition> = []
         var personal = false
+        /// When the first change of this flush was produced.
+        var producedAt = ContinuousClock.now
     }
 
     struct State {
@@ -106,7 +108,8 @@ public final class LiveHub: Service, Sendable {
         let (connection, replaced) = try state.withLock { state -> (LiveConnection?, LiveConnection?) in
             guard !state.isShuttingDown, state.connections.count < configuration.maxConnections else { return (nil, nil) }
             let connection = try LiveConnection(
-                id: state.nextConnectionId, userId: userId, channel: channel, unwritableBudget: configuration.slowClientBudget
+                id: state.nextConnectionId, userId: userId, channel: channel, unwritableBudget: configuration.slowClientBudget,
+                messagesSent: metrics.webSocketMessages
             )
             state.nextConnectionId += 1
             state.connections[connection.id] = connection
@@ -196,11 +199,12 @@ public final class LiveHub: Service, Sendable {
     /// Sends the pending updates of one game: each changed partition's top N, encoded once
     /// for all its subscribers, and each personal subscriber's entry if it moved.
     func flush(gameId: String) {
-        let start = ContinuousClock.now
+        var producedAt = ContinuousClock.now
         let deliveries = state.withLock { state -> [(LiveConnection, LiveFrame)] in
             guard let pending = state.pending.removeValue(forKey: gameId),
                 let gameBoard = try? leaderboards.gameBoard(gameId)
             else { return [] }
+            producedAt = pending.producedAt
             var deliveries: [(LiveConnection, LiveFrame)] = []
             for partition in pending.partitions {
                 guard let subscribers = state.topSubscribers[TopicKey(gameId: gameId, partition: partition)] else { continue }
@@ -219,12 +223,13 @@ public final class LiveHub: Service, Sendable {
             state.personalSubscribers[gameId] = topics
             return deliveries
         }
-        deliver(deliveries, producedAt: start)
+        deliver(deliveries, producedAt: producedAt)
     }
 
     /// Writes each message to its connection: one task per event loop writes and flushes
     /// all of that loop's connections in one pass, so the fan-out uses every core and
-    /// costs a socket write per subscriber, not a task switch.
+    /// costs a socket write per subscriber, not a task switch. The loop that finishes last
+    /// records the fan-out's duration.
     private func deliver(_ deliveries: [(LiveConnection, LiveFrame)], producedAt start: ContinuousClock.Instant) {
         guard !deliveries.isEmpty else { return }
         metrics.webSocketMessages.increment(by: Int64(deliveries.count))
@@ -233,10 +238,11 @@ public final class LiveHub: Service, Sendable {
             let loop = delivery.0.eventLoop
             byLoop[ObjectIdentifier(loop), default: (loop, [])].deliveries.append(delivery)
         }
+        let loopsWriting = Countdown(byLoop.count)
         for (loop, batch) in byLoop.values {
             loop.execute { [metrics] in
                 for (connection, message) in batch where connection.write(message) { connection.flush() }
-                metrics.fanOutDuration.record(.now - start)
+                if loopsWriting.finishOne() { metrics.fanOutDuration.record(.now - start) }
             }
         }
     }
@@ -275,4 +281,14 @@ public final class LiveHub: Service, Sendable {
         logger.info("closing live connections", metadata: ["count": "\(connections.count)"])
         for connection in connections { connection.close(.goingAway, reason: "The server is shutting down.") }
     }
+}
+
+/// Counts down the event loops of one fan-out, to find the last to finish.
+private final class Countdown: Sendable {
+    private let remaining: Atomic<Int>
+
+    init(_ count: Int) { remaining = Atomic(count) }
+
+    /// Whether this was the last.
+    func finishOne() -> Bool { remaining.subtract(1, ordering: .acquiringAndReleasing).newValue == 0 }
 }

@@ -43,7 +43,7 @@ struct LiveServerChannel: ServerChildChannel, HTTPChannelHandler {
                     upgrades.admit(head, on: channel).map { decision in
                         admission.value = decision
                         if case .refused = decision.outcome { return nil }
-                        return HTTPHeaders()
+                        return HTTPHeaders([(RequestMiddleware.requestIdHeader.rawName, decision.requestId)])
                     }
                 },
                 upgradePipelineHandler: { channel, _ in
@@ -152,10 +152,12 @@ struct LiveUpgrades: Sendable {
             Authenticator.bearerToken(ofAuthorization: head.headers.first(name: "Authorization"))
             ?? uri.queryParameters["token"].map(String.init)
         guard let token else { return channel.eventLoop.makeSucceededFuture(admission) }
-        return channel.eventLoop.makeFutureWithTask { [authenticator, admission] in
+        var requestLogger = logger
+        requestLogger[metadataKey: "request_id"] = .string(admission.requestId)
+        return channel.eventLoop.makeFutureWithTask { [authenticator, admission, requestLogger] in
             var admission = admission
             do {
-                admission.outcome = .live(userId: try await authenticator.identity(for: token).userId)
+                admission.outcome = .live(userId: try await authenticator.identity(for: token, logger: requestLogger).userId)
             } catch {
                 admission.outcome = .tokenRefused(error as? APIError ?? .unauthorized("The access token is not valid."))
             }

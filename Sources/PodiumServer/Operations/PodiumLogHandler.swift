@@ -20,9 +20,11 @@ public struct PodiumLogHandler: LogHandler {
     private let label: String
     private let format: Format
 
-    public init(label: String, format: Format) {
+    /// A handler for `label`'s logger that writes lines of `level` and above.
+    public init(label: String, format: Format, level: Logger.Level = .info) {
         self.label = label
         self.format = format
+        self.logLevel = level
     }
 
     public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
@@ -37,7 +39,7 @@ public struct PodiumLogHandler: LogHandler {
         switch format {
         case .text:
             var text = time + " " + event.level.rawValue + " " + label + ": " + event.message.description
-            for (key, value) in merged.sorted(by: { $0.key < $1.key }) { text += " " + key + "=" + value.description }
+            for (key, value) in merged.sorted(by: { $0.key < $1.key }) { text += " " + key + "=" + Self.quoted(value.description) }
             text += "\n"
             LogOutput.write(text.utf8, urgent: urgent)
         case .json:
@@ -46,6 +48,23 @@ public struct PodiumLogHandler: LogHandler {
             guard let line = try? JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys]) else { return }
             LogOutput.write(line + [0x0A], urgent: urgent)
         }
+    }
+
+    /// A text value as logfmt writes it: quoted (with `\\`, `\"` and `\n` escaped) when
+    /// it is empty or holds a space, a quote, `=` or a line break.
+    static func quoted(_ value: String) -> String {
+        let needsQuotes = value.isEmpty || value.contains { $0 == " " || $0 == "\"" || $0 == "=" || $0 == "\\" || $0.isNewline }
+        guard needsQuotes else { return value }
+        var escaped = "\""
+        for character in value {
+            switch character {
+            case "\\": escaped += "\\\\"
+            case "\"": escaped += "\\\""
+            case "\n", "\r\n": escaped += "\\n"
+            default: escaped.append(character)
+            }
+        }
+        return escaped + "\""
     }
 
     private static func json(_ value: Logger.Metadata.Value) -> Any {

@@ -35,7 +35,7 @@ public final class PodiumMetrics: Sendable {
             descriptor: .init(namespace: "podium", subsystem: "ws", metricName: "connections", unitName: "", helpText: "Open WebSocket connections.")
         )
         webSocketMessages = registry.makeCounter(
-            descriptor: .init(namespace: "podium", subsystem: "ws", metricName: "messages_sent", unitName: "total", helpText: "Messages queued to WebSocket clients.")
+            descriptor: .init(namespace: "podium", subsystem: "ws", metricName: "messages_sent", unitName: "total", helpText: "Messages written to WebSocket clients: ready, states, updates, errors and pongs.")
         )
         updatesCoalesced = registry.makeCounter(
             descriptor: .init(
@@ -52,7 +52,7 @@ public final class PodiumMetrics: Sendable {
         fanOutDuration = registry.makeDurationHistogram(
             descriptor: .init(
                 namespace: "podium", subsystem: "ws", metricName: "fanout_duration", unitName: "seconds",
-                helpText: "Time from an update's production to its write on the last subscriber's socket, per event loop."
+                helpText: "Time from the first board change of an update to its write on the last subscriber's socket (coalescing included)."
             ),
             buckets: Self.latencyBuckets
         )

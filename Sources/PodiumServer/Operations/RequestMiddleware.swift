@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import Logging
+import NIOHTTP1
 import Synchronization
 
 /// The outermost middleware: gives every request an id (the caller's `X-Request-Id` or a
@@ -29,6 +30,17 @@ struct RequestMiddleware: RouterMiddleware {
             response = try error.response(from: request, context: context)
         } catch let error as HTTPError {
             let apiError = APIError(error)
+            errorCode = apiError.code
+            response = try apiError.response(from: request, context: context)
+        } catch let error as HTTPParserError {
+            // The client sent a broken request or went away in the middle of its body.
+            context.logger.debug("request not read", metadata: ["error": "\(error)"])
+            let apiError = APIError(.badRequest, code: "BAD_REQUEST", message: "The request could not be read: \(error).")
+            errorCode = apiError.code
+            response = try apiError.response(from: request, context: context)
+        } catch is CancellationError {
+            // Cut off by the end of the shutdown grace period.
+            let apiError = APIError(.serviceUnavailable, code: "SHUTTING_DOWN", message: "The server is shutting down.")
             errorCode = apiError.code
             response = try apiError.response(from: request, context: context)
         } catch {

@@ -24,11 +24,12 @@ final class RawWebSocket: Sendable {
 
     /// Connects and sends the upgrade request. A small `receiveBuffer` makes the server's
     /// writes back up as soon as the client stops reading.
-    init(port: Int, path: String = "/ws", query: String = "", receiveBuffer: Int32? = nil) throws {
+    /// `headers` are extra header lines, each ending in CRLF.
+    init(port: Int, path: String = "/ws", query: String = "", headers: String = "", receiveBuffer: Int32? = nil) throws {
         socket = try RawSocket(port: port, receiveBuffer: receiveBuffer)
         try socket.write(
             "GET \(path)\(query) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+                + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\(headers)\r\n"
         )
     }
 
