@@ -16,7 +16,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical. Env: PODIUM_LOG_LEVEL. Default info.")
     var logLevel: String?
 
-    @Flag(help: "Production mode: hides the test-score button and requires a JWT secret. Env: PODIUM_ENV=production.")
+    @Flag(help: "Production mode: hides the test-score button and requires a JWT secret. Env: PODIUM_ENV=production or NODE_ENV=production.")
     var production = false
 
     @Option(help: "Folder of the web pages. Env: PODIUM_PUBLIC_DIR. Default Public.")
@@ -37,6 +37,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Seconds between board snapshots (also taken at shutdown). Env: PODIUM_SNAPSHOT_INTERVAL. Default 60.")
     var snapshotInterval: Int?
 
+    @Option(help: "Seconds a shutdown waits for requests in flight before closing their connections. Env: PODIUM_SHUTDOWN_GRACE. Default 5.")
+    var shutdownGrace: Int?
+
     @Option(help: "Games registry file (JSON). Env: PODIUM_GAMES_FILE. Default config/games.json.")
     var games: String?
 
@@ -46,8 +49,17 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Open WebSocket connections allowed. Env: PODIUM_MAX_CONNECTIONS. Default 19000.")
     var maxConnections: Int?
 
-    @Option(help: "HS256 key of access tokens, at least 32 bytes. Env: PODIUM_JWT_SECRET. Unset: a random key per start.")
+    @Option(help: "HS256 key of access tokens, at least 32 bytes. Env: PODIUM_JWT_SECRET (or JWT_SECRET). Unset: a random key per start.")
     var jwtSecret: String?
+
+    @Option(help: "Seconds an access token stays valid. Env: PODIUM_ACCESS_TOKEN_LIFETIME. Default 900.")
+    var accessTokenLifetime: Int?
+
+    @Option(help: "Seconds a run token (POST /api/game-sessions) stays valid. Env: PODIUM_RUN_TOKEN_LIFETIME. Default 600.")
+    var runTokenLifetime: Int?
+
+    @Option(help: "bcrypt cost of password hashes, 10-16. Env: PODIUM_BCRYPT_COST. Default 12.")
+    var bcryptCost: Int?
 
     @Option(help: "OpenID issuer whose ID tokens sign users in, e.g. https://accounts.google.com. Env: PODIUM_OIDC_ISSUER.")
     var oidcIssuer: String?
@@ -58,8 +70,11 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "The issuer's JWKS URL. Env: PODIUM_OIDC_JWKS_URL. Default for Google: https://www.googleapis.com/oauth2/v3/certs.")
     var oidcJwksUrl: String?
 
-    @Option(help: "Comma-separated usernames that get the admin role. Env: PODIUM_ADMIN_USERS.")
+    @Option(help: "Comma-separated usernames of the admin accounts; nobody can register them. Env: PODIUM_ADMIN_USERS.")
     var adminUsers: String?
+
+    @Option(help: "Password of the admin accounts created at start-up when missing. Env: PODIUM_ADMIN_PASSWORD.")
+    var adminPassword: String?
 
     @Option(help: "Score submissions per user per minute. Env: PODIUM_SCORE_RATE_LIMIT. Default 10.")
     var scoreRateLimit: Int?
@@ -70,7 +85,7 @@ struct ServeCommand: AsyncParsableCommand {
     func run() async throws {
         let environment = ProcessInfo.processInfo.environment
         var configuration = ServerConfiguration()
-        configuration.isProduction = production || environment["PODIUM_ENV"] == "production"
+        configuration.isProduction = production || environment["PODIUM_ENV"] == "production" || environment["NODE_ENV"] == "production"
         configuration.publicDirectory = publicDirectory ?? environment["PODIUM_PUBLIC_DIR"] ?? configuration.publicDirectory
         configuration.host = host ?? environment["PODIUM_HOST"] ?? configuration.host
         configuration.port = try port ?? Self.integer(environment, "REALTIME_PORT") ?? configuration.port
@@ -84,14 +99,28 @@ struct ServeCommand: AsyncParsableCommand {
             guard seconds > 0 else { throw ValidationError("the snapshot interval must be positive.") }
             configuration.writer.snapshotInterval = .seconds(seconds)
         }
+        if let seconds = try Self.positive(shutdownGrace ?? Self.integer(environment, "PODIUM_SHUTDOWN_GRACE"), "the shutdown grace") {
+            configuration.shutdownGrace = .seconds(seconds)
+        }
         configuration.gamesFile = games ?? environment["PODIUM_GAMES_FILE"] ?? configuration.gamesFile
         configuration.ingestSecret = ingestSecret ?? environment["REALTIME_INGEST_SECRET"].flatMap { $0.isEmpty ? nil : $0 }
         configuration.live.maxConnections =
             try maxConnections ?? Self.integer(environment, "PODIUM_MAX_CONNECTIONS") ?? configuration.live.maxConnections
-        configuration.jwtSecret = jwtSecret ?? environment["PODIUM_JWT_SECRET"].flatMap { $0.isEmpty ? nil : $0 }
+        configuration.jwtSecret = (jwtSecret ?? environment["PODIUM_JWT_SECRET"] ?? environment["JWT_SECRET"]).flatMap { $0.isEmpty ? nil : $0 }
+        configuration.accessTokenLifetime = try Self.positive(
+            accessTokenLifetime ?? Self.integer(environment, "PODIUM_ACCESS_TOKEN_LIFETIME"), "the access token lifetime"
+        ) ?? configuration.accessTokenLifetime
+        configuration.runSessionLifetime = try Self.positive(
+            runTokenLifetime ?? Self.integer(environment, "PODIUM_RUN_TOKEN_LIFETIME"), "the run token lifetime"
+        ) ?? configuration.runSessionLifetime
+        if let cost = try bcryptCost ?? Self.integer(environment, "PODIUM_BCRYPT_COST") {
+            guard (10...16).contains(cost) else { throw ValidationError("the bcrypt cost must be 10-16, not \(cost).") }
+            configuration.bcryptCost = UInt8(cost)
+        }
         if let admins = adminUsers ?? environment["PODIUM_ADMIN_USERS"] {
             configuration.adminUsers = Set(admins.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
         }
+        configuration.adminPassword = (adminPassword ?? environment["PODIUM_ADMIN_PASSWORD"]).flatMap { $0.isEmpty ? nil : $0 }
         if let issuer = oidcIssuer ?? environment["PODIUM_OIDC_ISSUER"] {
             guard let clientId = oidcClientId ?? environment["PODIUM_OIDC_CLIENT_ID"] else {
                 throw ValidationError("an OpenID issuer needs its client id (--oidc-client-id or PODIUM_OIDC_CLIENT_ID).")
@@ -112,16 +141,25 @@ struct ServeCommand: AsyncParsableCommand {
         guard let format = PodiumLogHandler.Format(rawValue: formatName) else {
             throw ValidationError("the log format must be text or json, not '\(formatName)'.")
         }
-        LoggingSystem.bootstrap { PodiumLogHandler(label: $0, format: format) }
-        var logger = Logger(label: "podium")
-        logger.logLevel = level
+        LoggingSystem.bootstrap { PodiumLogHandler(label: $0, format: format, level: level) }
+        let logger = Logger(label: "podium")
+        if environment.keys.contains(where: { $0.hasPrefix("DDB_") }) {
+            logger.warning("DDB_* is set but not used: DynamoDB snapshots are not built; boards are snapshotted into the SQLite file")
+        }
         let application: PodiumApplication
         do {
             application = try await PodiumApplication(configuration: configuration, logger: logger)
         } catch let error as ConfigurationError {
             throw ValidationError(error.description)
         }
+        application.bootstrapMetricsSystem()
         try await application.run()
+    }
+
+    private static func positive(_ value: Int?, _ name: String) throws -> Int? {
+        guard let value else { return nil }
+        guard value > 0 else { throw ValidationError("\(name) must be positive, not \(value).") }
+        return value
     }
 
     private static func integer(_ environment: [String: String], _ name: String) throws -> Int? {

@@ -17,11 +17,43 @@ struct AdminTests {
         }
     }
 
+    @Test func adminNamesCannotBeClaimedAndRolesFollowTheConfiguration() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        var carolId = ""
+        var oldAdmin = ""
+        try await TestServer.run(in: directory) { server in
+            for name in ["admin", "ADMIN"] {
+                let claim = try await server.request(
+                    .post, "/api/auth/register",
+                    json: #"{"username":"\#(name)","password":"claiming it first","displayName":"Mallory","countryCode":"GB"}"#
+                )
+                #expect(claim.status == .conflict, "\(name) is the configured admin's")
+            }
+            oldAdmin = try await server.signInAsAdmin()
+            #expect(try await server.request(.get, "/api/admin/flags", token: oldAdmin).status == .ok)
+            let carol = try await server.register("carol")
+            carolId = try JSON.object(try await server.request(.get, "/api/me", token: carol).body)[string: "userId"] ?? ""
+            // A token made with the server's secret that claims the admin role for a player.
+            let claimed = try await TokenService(secret: TestServer.jwtSecret, lifetime: 900).issue(
+                for: UserRecord(id: carolId, username: "carol", passwordHash: nil, displayName: "Carol", countryCode: nil, role: .admin, createdAt: 0)
+            )
+            #expect(try await server.request(.get, "/api/admin/flags", token: claimed).status == .forbidden, "the role comes from the server")
+        }
+        try await TestServer.run(in: directory, configure: { $0.adminUsers = ["carol"]; $0.adminPassword = nil }) { server in
+            #expect(try await server.request(.get, "/api/admin/flags", token: oldAdmin).status == .forbidden, "no longer an admin")
+            let login = try await server.request(.post, "/api/auth/login", json: #"{"username":"carol","password":"correct horse battery"}"#)
+            let carol = try JSON.object(login.body)[string: "accessToken"] ?? ""
+            #expect(try await server.request(.get, "/api/admin/flags", token: carol).status == .ok, "carol was named an admin")
+            #expect(try JSON.object(try await server.request(.get, "/api/me", token: carol).body)[string: "role"] == "admin")
+        }
+    }
+
     @Test func gamesCreatedAndEditedPersistAndRefold() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         try await TestServer.run(in: directory) { server in
-            let admin = try await server.register("admin")
+            let admin = try await server.signInAsAdmin()
             #expect(try await server.request(.post, "/api/admin/games", json: Self.newGame, token: admin).status == .created)
             #expect(try await server.request(.post, "/api/admin/games", json: Self.newGame, token: admin).status == .conflict)
             let invalid = try await server.request(.post, "/api/admin/games", json: #"{"id":"Bad Id","name":"x"}"#, token: admin)
@@ -45,7 +77,7 @@ struct AdminTests {
 
     @Test func announcementsCRUD() async throws {
         try await TestServer.run { server in
-            let admin = try await server.register("admin")
+            let admin = try await server.signInAsAdmin()
             let created = try await server.request(.post, "/api/admin/announcements", json: #"{"title":"Season 1","body":"Starts now"}"#, token: admin)
             #expect(created.status == .created)
             let id = try #require(try JSON.object(created.body)[string: "id"])
@@ -61,7 +93,7 @@ struct AdminTests {
 
     @Test func removingAPlayerUpdatesLiveBoards() async throws {
         try await TestServer.run(configure: { $0.live.coalescingInterval = .milliseconds(20) }) { server in
-            let admin = try await server.register("admin")
+            let admin = try await server.signInAsAdmin()
             try await server.ingest(user: "cheater", score: 999_999)
             try await server.ingest(user: "honest", score: 10)
             let client = try await LiveClient.connect(port: server.port)
@@ -77,7 +109,7 @@ struct AdminTests {
 
     @Test func bannedUsersLoseTheirEntriesAndCannotSubmit() async throws {
         try await TestServer.run { server in
-            let admin = try await server.register("admin")
+            let admin = try await server.signInAsAdmin()
             let token = try await server.register("mallory")
             let userId = try #require(try JSON.object(try await server.request(.get, "/api/me", token: token).body)[string: "userId"])
             #expect(try await server.request(.post, "/api/actions/complete", json: #"{"actionId":"login"}"#, token: token).status == .ok)

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import HTTPTypes
 import JWTKit
@@ -53,14 +54,18 @@ struct AuthAndRunTests {
             let wrongKey = try await TokenService(secret: "another-secret-that-is-32-bytes-long!!", lifetime: 900)
             let user = UserRecord(id: "x", username: "x", passwordHash: nil, displayName: "X", countryCode: nil, role: .admin, createdAt: 0)
             let forged = try await wrongKey.issue(for: user)
-            let header = Data(#"{"alg":"none","typ":"JWT"}"#.utf8).base64EncodedString().replacingOccurrences(of: "=", with: "")
-            let unsigned = header + "." + parts[1] + "."
+            let unsigned = Data(#"{"alg":"none","typ":"JWT"}"#.utf8).base64URLEncoded + "." + parts[1] + "."
+            // Signed with the server's secret and HS256, but labelled HS384.
+            let relabelledInput = Data(#"{"alg":"HS384","typ":"JWT"}"#.utf8).base64URLEncoded + "." + parts[1]
+            let relabelledSignature = HMAC<SHA256>.authenticationCode(
+                for: Data(relabelledInput.utf8), using: SymmetricKey(data: Data(TestServer.jwtSecret.utf8))
+            )
+            let relabelled = relabelledInput + "." + Data(relabelledSignature).base64URLEncoded
             var payload = try JSON.object(String(decoding: Data(base64URL: parts[1])!, as: UTF8.self))
             payload["role"] = "admin"
-            let tamperedPayload = try JSONSerialization.data(withJSONObject: payload).base64EncodedString()
-                .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+            let tamperedPayload = try JSONSerialization.data(withJSONObject: payload).base64URLEncoded
             let tampered = parts[0] + "." + tamperedPayload + "." + parts[2]
-            for token in [forged, unsigned, tampered, "garbage", valid + "x"] {
+            for token in [forged, unsigned, relabelled, tampered, "garbage", valid + "x"] {
                 let response = try await server.request(.get, "/api/me", token: token)
                 #expect(response.status == .unauthorized, "\(token)")
                 #expect(Self.errorCode(response.body) == "UNAUTHORIZED")
@@ -155,6 +160,8 @@ struct AuthAndRunTests {
             let response = try await server.request(.post, "/api/scores/submit", json: Self.submission(score: score, runId: "r", session: session), token: token)
             #expect(response.status == .badRequest)
             #expect(Self.errorCode(response.body) == code)
+            let message = try JSON.object(response.body)[object: "error"]?[string: "message"] ?? ""
+            #expect(message.contains("score"), "the message names the field: \(message)")
             let retry = try await server.request(.post, "/api/scores/submit", json: Self.submission(score: "7", runId: "r", session: session), token: token)
             #expect(retry.status == .ok, "a refused submission does not spend the token")
         }
@@ -185,14 +192,28 @@ struct AuthAndRunTests {
     @Test func sameRunIdTwiceAppliesOnceAndConflictingDataIs409() async throws {
         try await TestServer.run(configure: { $0.storage = .sqlite }) { server in
             let token = try await server.register("alice")
-            let session = try await server.startRun(game: "quests", token: token)
-            let first = try await server.request(.post, "/api/scores/submit", json: Self.submission(game: "quests", score: "30", runId: "same", session: session), token: token)
-            let again = try await server.request(.post, "/api/scores/submit", json: Self.submission(game: "quests", score: "30", runId: "same", session: session), token: token)
+            let session = try await server.startRun(game: "tally", token: token)
+            let first = try await server.request(.post, "/api/scores/submit", json: Self.submission(game: "tally", score: "30", runId: "same", session: session), token: token)
+            let again = try await server.request(.post, "/api/scores/submit", json: Self.submission(game: "tally", score: "30", runId: "same", session: session), token: token)
             #expect(first.status == .ok && again.status == .ok)
+            #expect(try JSON.object(first.body)["duplicate"] == nil)
             #expect(try JSON.object(again.body)["applied"] as? Bool == false)
+            #expect(try JSON.object(again.body)["duplicate"] as? Bool == true)
             #expect(try JSON.object(again.body)[object: "standing"]?[object: "entry"]?[int: "score"] == 30, "incr applied once")
-            let conflict = try await server.request(.post, "/api/scores/submit", json: Self.submission(game: "quests", score: "31", runId: "same", session: session), token: token)
+            let conflict = try await server.request(.post, "/api/scores/submit", json: Self.submission(game: "tally", score: "31", runId: "same", session: session), token: token)
             #expect(conflict.status == .conflict && (Self.errorCode(conflict.body)) == "RUN_CONFLICT")
+        }
+    }
+
+    @Test func catalogueGamesTakeNoClientScores() async throws {
+        try await TestServer.run { server in
+            let token = try await server.register("alice")
+            let session = try await server.startRun(game: "quests", token: token)
+            let response = try await server.request(
+                .post, "/api/scores/submit", json: Self.submission(game: "quests", score: "9000000000000000000", runId: "r", session: session), token: token
+            )
+            #expect(response.status == .badRequest && Self.errorCode(response.body) == "VALIDATION_ERROR")
+            #expect(try JSON.object(try await server.request(.get, "/api/leaderboards/quests").body)[int: "total"] == 0)
         }
     }
 
@@ -236,7 +257,7 @@ struct AuthAndRunTests {
             let response = try await server.request(.post, "/api/scores/submit", json: Self.submission(game: "guarded", score: "5000", runId: "r", session: session), token: token)
             #expect(response.status == .badRequest && (Self.errorCode(response.body)) == "IMPLAUSIBLE_SCORE")
             #expect(try await server.request(.get, "/api/admin/flags", token: token).status == .forbidden)
-            let admin = try await server.register("admin")
+            let admin = try await server.signInAsAdmin()
             let flags = try JSON.object(try await server.request(.get, "/api/admin/flags", token: admin).body)[array: "flags"] ?? []
             #expect(flags.count == 1)
             #expect(flags.first?[string: "gameId"] == "guarded" && flags.first?[int: "score"] == 5000)
@@ -261,14 +282,40 @@ struct AuthAndRunTests {
             #expect(frames.count == 2)
             #expect(try JSON.object(try #require(frames.first).text)[string: "code"] == "UNAUTHORIZED")
             #expect(frames.last?.closeCode == 1008, "closed with policy violation")
+
+            let userId = try JSON.object(try await server.request(.get, "/api/me", token: token).body)[string: "userId"]
+            let byHeader = try RawWebSocket(port: server.port, headers: "Authorization: Bearer \(token)\r\n")
+            defer { byHeader.close() }
+            try byHeader.send(#"{"type":"subscribe","gameId":"arcade","scopes":["personal"]}"#)
+            try await Task.sleep(for: .milliseconds(200))
+            try byHeader.send(frame: [0x03, 0xE8], opcode: 0x8)
+            let messages = try await byHeader.framesUntilClosed().filter { $0.opcode == 0x1 }.map { try JSON.object($0.text) }
+            #expect(messages.map { $0[string: "type"] } == ["ready", "leaderboard:state"])
+            #expect(messages.last?[object: "payload"]?[string: "userId"] == userId, "the header's user")
         }
     }
-}
 
-extension Data {
-    init?(base64URL text: String) {
-        var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-        while base64.count % 4 != 0 { base64 += "=" }
-        self.init(base64Encoded: base64)
+    @Test func runStartsSubmissionsAndSignInsAreLimited() async throws {
+        try await TestServer.run(configure: { $0.scoreSubmissionsPerMinute = 2; $0.authAttemptsPerMinute = 3 }) { server in
+            let token = try await server.register("alice")
+            let sessions = [try await server.startRun(token: token), try await server.startRun(token: token)]
+            let thirdStart = try await server.request(.post, "/api/game-sessions", json: #"{"gameId":"arcade"}"#, token: token)
+            #expect(thirdStart.status == .tooManyRequests && thirdStart.headers[.retryAfter] != nil)
+            var statuses: [HTTPResponse.Status] = []
+            for (index, session) in (sessions + sessions).enumerated() {
+                let body = Self.submission(score: "\(10 + index)", runId: "r\(index)", session: session)
+                statuses.append(try await server.request(.post, "/api/scores/submit", json: body, token: token).status)
+            }
+            #expect(statuses == [.ok, .ok, .tooManyRequests, .tooManyRequests], "runs and actions share 2 a minute")
+
+            // Registration above spent one attempt of this address; two logins remain.
+            var logins: [HTTPResponse.Status] = []
+            for _ in 0..<3 {
+                logins.append(try await server.request(.post, "/api/auth/login", json: #"{"username":"alice","password":"wrong password"}"#).status)
+            }
+            #expect(logins == [.unauthorized, .unauthorized, .tooManyRequests])
+            let limited = try await server.request(.post, "/api/auth/register", json: #"{"username":"bob","password":"correct horse battery","displayName":"Bob","countryCode":"GB"}"#)
+            #expect(limited.status == .tooManyRequests && Self.errorCode(limited.body) == "RATE_LIMIT_EXCEEDED")
+        }
     }
 }

@@ -91,7 +91,7 @@ struct OpenAPITests {
             #expect(unroutedError?[string: "message"] == "No such route.")
 
             // Real values for the path parameters: a game, a player on its board, an announcement.
-            let adminToken = try await server.register("admin")
+            let adminToken = try await server.signInAsAdmin()
             _ = try await server.register("walker")
             try await server.ingest(game: "arcade", user: "u1", country: "GB", score: 42)
             let created = try await server.request(.post, "/api/admin/announcements", json: #"{"title":"Hello","body":"World"}"#, token: adminToken)

@@ -25,7 +25,7 @@ struct StorageTests {
             try await server.ingest(game: "quests", user: "ann", score: 5)
         }
         let store = try SQLiteEventStore(path: directory.url.appendingPathComponent("podium.sqlite").path)
-        #expect(try await store.snapshots().count == 5, "one snapshot per game")
+        #expect(try await store.snapshots().count == 6, "one snapshot per game")
         try await TestServer.run(in: directory) { server in
             let page = try JSON.object(try await server.request(.get, "/api/leaderboards/arcade").body)
             #expect(page[array: "entries"]?.compactMap { $0[string: "userId"] } == ["bob", "ann"])
@@ -145,6 +145,27 @@ struct StorageTests {
             return
         }
         #expect(original.sequence == 1)
+    }
+
+    @Test("stores delete expired run sessions and set the admins", arguments: [false, true])
+    func sessionsAndAdmins(sqlite: Bool) async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let store: any PodiumStore =
+            sqlite ? try SQLiteEventStore(path: directory.url.appendingPathComponent("podium.sqlite").path) : MemoryEventStore()
+        for name in ["Ann", "bob"] {
+            _ = try await store.createUser(
+                UserRecord(id: name.lowercased(), username: name, passwordHash: nil, displayName: name, countryCode: nil, role: .admin, createdAt: 0)
+            )
+        }
+        #expect(try await store.setAdmins(usernames: ["ann"]) == ["ann"], "names match in any case; bob is no longer an admin")
+        #expect(try await store.user(id: "bob")?.role == .player)
+        for (hash, expiry) in [("old", Int64(1_000)), ("fresh", Int64(5_000))] {
+            try await store.createSession(RunSession(tokenHash: hash, userId: "ann", gameId: "g", issuedAt: 0, expiresAt: expiry))
+        }
+        #expect(try await store.deleteSessions(expiredBefore: 2_000) == 1)
+        #expect(try await store.session(tokenHash: "old") == nil)
+        #expect(try await store.session(tokenHash: "fresh") != nil)
     }
 
     static func body(user: String, score: Int64) -> String {

@@ -202,7 +202,7 @@ def server():
     port = _free_port()
     instance = Server(
         command=[str(binary), "serve", "--port", str(port), "--storage", "sqlite", "--data-directory", str(data_directory),
-                 "--admin-users", ADMIN_USERNAME, "--jwt-secret", JWT_SECRET],
+                 "--admin-users", ADMIN_USERNAME, "--admin-password", PASSWORD, "--jwt-secret", JWT_SECRET],
         cwd=ROOT,
         base_url=f"http://127.0.0.1:{port}",
         pidfile=data_directory.with_suffix(".pid"),
@@ -291,18 +291,9 @@ def sign_in_in_page(page: Page, username: str, display_name: str | None = None) 
         expect(page.locator("#signed-in-as")).to_contain_text(display_name)
 
 
-_admin_exists = False
-
-
 def sign_in_admin(page: Page, server: Server) -> None:
-    """Signs in as `admin`, registering it through the form the first time. (Sign-ins
-    and registrations share a limit of 20 a minute per address: spend few.)"""
-    global _admin_exists
-    if not _admin_exists and server.login(ADMIN_USERNAME) is None:
-        register_in_page(page, ADMIN_USERNAME, "Admin")
-    else:
-        sign_in_in_page(page, ADMIN_USERNAME)
-    _admin_exists = True
+    """Signs in as `admin`, the account the server creates at start-up."""
+    sign_in_in_page(page, ADMIN_USERNAME)
     expect(page.locator("#signed-in-as")).to_contain_text("(admin)")
 
 

@@ -15,14 +15,15 @@ extension Request {
             throw APIError.payloadTooLarge(limit: limit)
         }
         guard buffer.readableBytes > 0 else { throw APIError.validation("The request needs a JSON body.") }
+        let data = Data(buffer: buffer)
         do {
-            return try JSONDecoder().decode(Value.self, from: Data(buffer: buffer))
+            return try JSONDecoder().decode(Value.self, from: data)
         } catch let error as DecodingError {
-            throw APIError.validation(Self.describe(error))
+            throw APIError.validation(Self.describe(error, of: data))
         }
     }
 
-    private static func describe(_ error: DecodingError) -> String {
+    private static func describe(_ error: DecodingError, of data: Data) -> String {
         func path(_ codingPath: [any CodingKey]) -> String {
             codingPath.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
         }
@@ -35,11 +36,24 @@ extension Request {
         case .valueNotFound(let type, let context):
             return "Field '\(path(context.codingPath))' must be \(describe(type)), not null."
         case .dataCorrupted(let context):
-            if context.codingPath.isEmpty { return "The body is not valid JSON." }
+            if context.codingPath.isEmpty { return describeUndecodable(data) }
             return "Field '\(path(context.codingPath))' is not valid: \(context.debugDescription)"
         @unknown default:
             return "The body is not valid."
         }
+    }
+
+    /// Foundation reports a fractional or out-of-range integer as invalid JSON with no
+    /// field; this finds the field when the body does parse.
+    private static func describeUndecodable(_ data: Data) -> String {
+        guard let object = try? JSONSerialization.jsonObject(with: data) else { return "The body is not valid JSON." }
+        guard let fields = object as? [String: Any] else { return "The body must be a JSON object." }
+        let nonInteger = fields.keys.sorted().first { key in
+            guard let number = fields[key] as? NSNumber, !(fields[key] is Bool) else { return false }
+            return Int64(number.stringValue) == nil
+        }
+        guard let nonInteger else { return "The body is not valid." }
+        return "Field '\(nonInteger)' must be a whole number from -2^63 to 2^63-1."
     }
 
     private static func describe(_ type: Any.Type) -> String {

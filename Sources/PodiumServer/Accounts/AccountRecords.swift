@@ -53,7 +53,13 @@ public protocol AccountStore: Sendable {
     func createUser(_ user: UserRecord) async throws -> Bool
     func user(username: String) async throws -> UserRecord?
     func user(id: String) async throws -> UserRecord?
+    /// Gives the admin role to exactly the accounts named in `usernames` (any case) and
+    /// takes it from every other; returns the admins' ids.
+    func setAdmins(usernames: Set<String>) async throws -> Set<String>
     func createSession(_ session: RunSession) async throws
+    /// Deletes the run sessions that expired before `time` (milliseconds since 1970);
+    /// returns how many.
+    func deleteSessions(expiredBefore time: Int64) async throws -> Int
     func session(tokenHash: String) async throws -> RunSession?
     func recordFlag(_ flag: FlaggedSubmission) async throws
     /// The most recent flags, newest first.

@@ -1,17 +1,26 @@
 import Hummingbird
+import Logging
 
 /// Who a bearer token belongs to: a Podium access token, or an ID token of the configured
 /// OpenID issuer. Used by the HTTP routes (``AuthMiddleware``) and by WebSocket upgrades.
 struct Authenticator: Sendable {
     let tokens: TokenService
     let openID: OpenIDSignIn?
+    /// Ids of the admin accounts. The role a token claims is not trusted: an account
+    /// removed from the admins keeps no admin rights from a token issued before.
+    let admins: Set<String>
 
     /// The identity of a valid token; throws the API error that says why it is not.
-    func identity(for token: String) async throws -> Identity {
+    /// `logger` is the request's, so the lines of the check carry its id.
+    func identity(for token: String, logger: Logger) async throws -> Identity {
+        var identity: Identity
         if let openID, openID.isIssuer(ofUnverified: token) {
-            return try await openID.identity(for: token)
+            identity = try await openID.identity(for: token, logger: logger)
+        } else {
+            identity = try await tokens.verify(token)
         }
-        return try await tokens.verify(token)
+        identity.role = admins.contains(identity.userId) ? .admin : .player
+        return identity
     }
 
     /// The token of an `Authorization` header: `Bearer <token>`, or the bare token.
@@ -33,7 +42,7 @@ struct AuthMiddleware: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var context = context
         if let token = Authenticator.bearerToken(ofAuthorization: request.headers[.authorization]) {
-            context.identity = try await authenticator.identity(for: token)
+            context.identity = try await authenticator.identity(for: token, logger: context.logger)
         }
         return try await next(request, context)
     }

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import Synchronization
 
 /// Signs in users of an OpenID issuer: a valid ID token is an identity, and the first one
@@ -15,18 +16,12 @@ struct OpenIDSignIn: Sendable {
 
     /// Whether the token's unverified `iss` names this issuer (the signature is checked later).
     func isIssuer(ofUnverified token: String) -> Bool {
-        let parts = token.split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.count == 3 else { return false }
-        var base64 = parts[1].replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-        while base64.count % 4 != 0 { base64 += "=" }
-        guard let data = Data(base64Encoded: base64),
-            let payload = try? JSONSerialization.jsonObject(with: data) as? [String: Any]
-        else { return false }
-        return payload["iss"] as? String == verifier.configuration.issuer
+        guard let issuer = UnverifiedToken(token)?.issuer else { return false }
+        return verifier.accepts(issuer: issuer)
     }
 
-    func identity(for token: String) async throws -> Identity {
-        let (subject, name) = try await verifier.verify(token)
+    func identity(for token: String, logger: Logger) async throws -> Identity {
+        let (subject, name) = try await verifier.verify(token, logger: logger)
         let host = URL(string: verifier.configuration.issuer)?.host ?? verifier.configuration.issuer
         let userId = "oidc:\(host):\(subject)"
         if let identity = known.identity(of: userId) { return identity }
@@ -45,11 +40,18 @@ struct OpenIDSignIn: Sendable {
     }
 }
 
-/// Identities of OpenID users already provisioned, so only a first sign-in queries the store.
+/// Identities of OpenID users already provisioned, so only a first sign-in queries the
+/// store. Bounded: when full it starts again empty.
 final class Identities: Sendable {
+    private static let capacity = 50_000
     private let byUserId = Mutex<[String: Identity]>([:])
 
     func identity(of userId: String) -> Identity? { byUserId.withLock { $0[userId] } }
 
-    func remember(_ identity: Identity) { byUserId.withLock { $0[identity.userId] = identity } }
+    func remember(_ identity: Identity) {
+        byUserId.withLock { known in
+            if known.count >= Self.capacity { known.removeAll(keepingCapacity: true) }
+            known[identity.userId] = identity
+        }
+    }
 }

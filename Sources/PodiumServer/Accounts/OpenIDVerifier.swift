@@ -6,8 +6,8 @@ import NIOCore
 import Synchronization
 
 /// Checks ID tokens of one OpenID issuer (Google: `https://accounts.google.com`) against
-/// the issuer's JWKS (RS256 and ES256), with the keys cached and fetched again when a
-/// token names an unknown key.
+/// the issuer's JWKS (RS256 and ES256). Keys are cached for an hour and fetched again
+/// sooner when a token names a key the cache lacks (the issuer rotated its keys).
 public final class OpenIDVerifier: Sendable {
     public struct Configuration: Sendable {
         /// The `iss` of accepted tokens.
@@ -16,11 +16,15 @@ public final class OpenIDVerifier: Sendable {
         public var audience: String
         /// Where the issuer publishes its keys (Google: https://www.googleapis.com/oauth2/v3/certs).
         public var jwksURL: String
+        /// The shortest time between two fetches of the key set, however many tokens name
+        /// unknown keys.
+        public var refetchInterval: Duration
 
-        public init(issuer: String, audience: String, jwksURL: String) {
+        public init(issuer: String, audience: String, jwksURL: String, refetchInterval: Duration = .seconds(10)) {
             self.issuer = issuer
             self.audience = audience
             self.jwksURL = jwksURL
+            self.refetchInterval = refetchInterval
         }
     }
 
@@ -38,26 +42,42 @@ public final class OpenIDVerifier: Sendable {
     }
 
     let configuration: Configuration
-    private let keys = Mutex<(collection: JWTKeyCollection?, fetchedAt: ContinuousClock.Instant?)>((nil, nil))
-    private let logger: Logger
-    /// The shortest time between two fetches of the key set.
-    static let refetchInterval = Duration.seconds(10)
+    private let keySet = Mutex<KeySet?>(nil)
+    /// When the key set was last asked for, fetched or not.
+    private let lastFetch = Mutex<ContinuousClock.Instant?>(nil)
+    /// How long fetched keys are used before they are fetched again (the issuer rotates them).
+    static let maxKeyAge = Duration.seconds(3600)
+    /// The signature algorithms accepted in ID tokens.
+    static let algorithms: Set<String> = ["RS256", "ES256"]
 
-    public init(configuration: Configuration, logger: Logger) {
-        self.configuration = configuration
-        self.logger = logger
+    /// The issuer's keys as last fetched.
+    private struct KeySet {
+        var collection: JWTKeyCollection
+        var keyIds: Set<String>
+        var fetchedAt: ContinuousClock.Instant
     }
 
-    /// The subject and name of a valid ID token.
-    func verify(_ token: String) async throws(APIError) -> (subject: String, name: String?) {
+    public init(configuration: Configuration) {
+        self.configuration = configuration
+    }
+
+    /// Whether `issuer` is this issuer. Google's ID tokens may also say `accounts.google.com`.
+    func accepts(issuer: String) -> Bool {
+        issuer == configuration.issuer
+            || (configuration.issuer == "https://accounts.google.com" && issuer == "accounts.google.com")
+    }
+
+    /// The subject and name of a valid ID token. `logger` is the request's.
+    func verify(_ token: String, logger: Logger) async throws(APIError) -> (subject: String, name: String?) {
+        guard let header = UnverifiedToken(token), let keyId = header.keyId, let algorithm = header.algorithm,
+            Self.algorithms.contains(algorithm)
+        else { throw .unauthorized("The ID token is not valid: it needs a kid and RS256 or ES256.") }
         do {
-            let claims: Claims
-            do {
-                claims = try await currentKeys().verify(token, as: Claims.self)
-            } catch let error as JWTError where error.errorType == .unknownKID {
-                claims = try await refreshedKeys().verify(token, as: Claims.self)
+            guard let keys = try await keys(containing: keyId, logger: logger) else {
+                throw APIError.unauthorized("The ID token's key is not one of the issuer's keys.")
             }
-            guard claims.iss.value == configuration.issuer else { throw APIError.unauthorized("The ID token is from another issuer.") }
+            let claims = try await keys.verify(token, as: Claims.self)
+            guard accepts(issuer: claims.iss.value) else { throw APIError.unauthorized("The ID token is from another issuer.") }
             guard claims.aud.value.contains(configuration.audience) else {
                 throw APIError.unauthorized("The ID token is for another application.")
             }
@@ -72,27 +92,41 @@ public final class OpenIDVerifier: Sendable {
         }
     }
 
-    private func currentKeys() async throws -> JWTKeyCollection {
-        if let collection = keys.withLock({ $0.collection }) { return collection }
-        return try await refreshedKeys()
+    /// The key set if it holds `keyId`. Keys are fetched again when they are older than
+    /// ``maxKeyAge`` or lack `keyId` (a rotation), at most once per `refetchInterval`.
+    private func keys(containing keyId: String, logger: Logger) async throws -> JWTKeyCollection? {
+        let now = ContinuousClock.now
+        let current = keySet.withLock { $0 }
+        if let current, current.keyIds.contains(keyId), now - current.fetchedAt < Self.maxKeyAge { return current.collection }
+        let mayFetch = lastFetch.withLock { last in
+            guard last.map({ now - $0 >= configuration.refetchInterval }) ?? true else { return false }
+            last = now
+            return true
+        }
+        guard mayFetch else { return current?.keyIds.contains(keyId) == true ? current?.collection : nil }
+        do {
+            let fetched = try await fetchKeys(at: now, logger: logger)
+            return fetched.keyIds.contains(keyId) ? fetched.collection : nil
+        } catch {
+            logger.warning("cannot fetch the OpenID issuer's keys", metadata: ["issuer": "\(configuration.issuer)", "error": "\(error)"])
+            guard let current, current.keyIds.contains(keyId) else { throw APIError.unauthorized("The issuer's keys cannot be fetched.") }
+            return current.collection
+        }
     }
 
-    /// Fetches the key set again, at most once per ``refetchInterval``.
-    private func refreshedKeys() async throws -> JWTKeyCollection {
-        let now = ContinuousClock.now
-        if let (collection, fetchedAt) = keys.withLock({ state in state.collection.map { ($0, state.fetchedAt) } }),
-            let fetchedAt, now - fetchedAt < Self.refetchInterval
-        {
-            return collection
-        }
+    private func fetchKeys(at now: ContinuousClock.Instant, logger: Logger) async throws -> KeySet {
         var request = HTTPClientRequest(url: configuration.jwksURL)
         request.method = .GET
         let response = try await HTTPClient.shared.execute(request, timeout: .seconds(5))
         guard response.status == .ok else { throw APIError.unauthorized("The issuer's keys cannot be fetched.") }
         let body = try await response.body.collect(upTo: 1 << 20)
-        let collection = try await JWTKeyCollection().add(jwksJSON: String(buffer: body))
-        keys.withLock { $0 = (collection, now) }
-        logger.info("fetched the OpenID issuer's keys", metadata: ["issuer": "\(configuration.issuer)"])
-        return collection
+        let jwks = try JSONDecoder().decode(JWKS.self, from: Data(body.readableBytesView))
+        let fetched = KeySet(
+            collection: try await JWTKeyCollection().add(jwks: jwks), keyIds: Set(jwks.keys.compactMap { $0.keyIdentifier?.string }),
+            fetchedAt: now
+        )
+        keySet.withLock { $0 = fetched }
+        logger.info("fetched the OpenID issuer's keys", metadata: ["issuer": "\(configuration.issuer)", "keys": "\(fetched.keyIds.count)"])
+        return fetched
     }
 }

@@ -38,6 +38,7 @@ public struct TokenService: Sendable {
         case .expired: throw .tokenExpired
         case .unknown: break
         }
+        guard UnverifiedToken(token)?.algorithm == "HS256" else { throw .unauthorized("The access token is not valid.") }
         do {
             let claims = try await keys.verify(token, as: AccessTokenClaims.self)
             verified.remember(token, identity: claims.identity, expiresAt: claims.exp.value)

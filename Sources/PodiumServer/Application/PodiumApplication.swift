@@ -2,7 +2,9 @@ import Foundation
 import Hummingbird
 import HummingbirdCore
 import Logging
+import Metrics
 import NIOCore
+import Prometheus
 import ServiceLifecycle
 import UnixSignals
 
@@ -52,9 +54,13 @@ public struct PodiumApplication: Sendable {
         tokens = try await TokenService(secret: secret!, lifetime: configuration.accessTokenLifetime)
         let store = store
         let openID = configuration.openID.map {
-            OpenIDSignIn(verifier: OpenIDVerifier(configuration: $0, logger: logger), accounts: store)
+            OpenIDSignIn(verifier: OpenIDVerifier(configuration: $0), accounts: store)
         }
-        authenticator = Authenticator(tokens: tokens, openID: openID)
+        let adminUsers = Set(configuration.adminUsers.map { $0.lowercased() })
+        let admins = try await AdminAccounts.prepare(
+            usernames: adminUsers, password: configuration.adminPassword, bcryptCost: configuration.bcryptCost, store: store, logger: logger
+        )
+        authenticator = Authenticator(tokens: tokens, openID: openID, admins: admins)
     }
 
     static func openStore(_ configuration: ServerConfiguration) throws -> any PodiumStore {
@@ -84,11 +90,13 @@ public struct PodiumApplication: Sendable {
             .addRoutes(to: router)
         AuthController(
             accounts: store, bans: bans, tokens: tokens, attempts: RateLimiter(limit: configuration.authAttemptsPerMinute, per: .seconds(60)),
-            bcryptCost: configuration.bcryptCost, adminUsers: Set(configuration.adminUsers.map { $0.lowercased() }), maxBodySize: bodyLimit
+            bcryptCost: configuration.bcryptCost, decoyHash: DecoyPasswordHash(cost: configuration.bcryptCost),
+            adminUsers: Set(configuration.adminUsers.map { $0.lowercased() }), maxBodySize: bodyLimit
         ).addRoutes(to: router)
         RunController(
-            leaderboards: leaderboards, accounts: store, writer: writer, submissions: submissions, bans: bans,
-            sessionLifetime: Int64(configuration.runSessionLifetime) * 1000, maxBodySize: bodyLimit
+            leaderboards: leaderboards, accounts: store, writer: writer, submissions: submissions,
+            starts: RateLimiter(limit: configuration.scoreSubmissionsPerMinute, per: .seconds(60)), bans: bans,
+            sessionLifetime: Int64(configuration.runSessionLifetime) * 1000, maxBodySize: bodyLimit, logger: logger
         ).addRoutes(to: router)
         ActionController(leaderboards: leaderboards, accounts: store, writer: writer, submissions: submissions, bans: bans, maxBodySize: bodyLimit)
             .addRoutes(to: router)
@@ -125,8 +133,8 @@ public struct PodiumApplication: Sendable {
 
     /// Every service of the server in one group. On graceful shutdown the hub (last)
     /// stops first and closes every socket with 1001; then the HTTP server finishes the
-    /// requests in flight; then the writer commits what is queued and writes a final
-    /// snapshot.
+    /// requests in flight (closing those still open after the grace period); then the
+    /// writer commits what is queued and writes a final snapshot.
     public func makeServiceGroup(
         gracefulShutdownSignals: [UnixSignal] = [.sigterm, .sigint],
         onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
@@ -135,16 +143,26 @@ public struct PodiumApplication: Sendable {
             logger.warning("REALTIME_INGEST_SECRET is not set: POST /score accepts callers on this machine only")
         }
         let application = makeApplication { channel in
-            logger.info("Podium is listening", metadata: ["address": "\(channel.localAddress?.description ?? "?")"])
+            logger.notice("Podium is listening", metadata: ["address": "\(channel.localAddress?.description ?? "?")"])
             await onServerRunning(channel)
         }
         return ServiceGroup(
             configuration: .init(
-                services: [.init(service: writer), .init(service: application), .init(service: hub)],
+                services: [
+                    .init(service: writer),
+                    .init(service: ShutdownDeadline(wrapped: application, limit: configuration.shutdownGrace, logger: logger)),
+                    .init(service: hub),
+                ],
                 gracefulShutdownSignals: gracefulShutdownSignals,
                 logger: logger
             )
         )
+    }
+
+    /// Makes this server's registry the process's swift-metrics backend, so metrics that
+    /// libraries record through swift-metrics appear at `GET /metrics` too. Once per process.
+    public func bootstrapMetricsSystem() {
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: metrics.registry))
     }
 
     /// Runs until SIGTERM or SIGINT.

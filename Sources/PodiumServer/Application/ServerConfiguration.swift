@@ -41,12 +41,17 @@ public struct ServerConfiguration: Sendable {
     public var authAttemptsPerMinute = 20
     /// The OpenID issuer whose ID tokens are accepted (Google), if any.
     public var openID: OpenIDVerifier.Configuration?
-    /// Usernames that get the admin role.
+    /// Usernames of the admin accounts: the only accounts with the admin role. Nobody can
+    /// register these names.
     public var adminUsers: Set<String> = []
+    /// Password of the admin accounts created at start-up when they do not exist yet.
+    public var adminPassword: String?
     /// Largest request body accepted, in bytes.
     public var maxBodySize = 64 * 1024
     /// Largest WebSocket frame and message accepted, in bytes (larger ones close with 1009).
     public var maxFrameSize = 16 * 1024
+    /// How long a shutdown waits for requests in flight before it closes their connections.
+    public var shutdownGrace = Duration.seconds(5)
     /// Limits of the live hub.
     public var live = LiveHub.Configuration()
     /// Snapshots and replay.

@@ -3,6 +3,7 @@ import Hummingbird
 import HummingbirdBcrypt
 import NIOPosix
 import PodiumEngine
+import Synchronization
 
 /// `POST /api/auth/register`, `POST /api/auth/login`, `GET /api/me`.
 struct AuthController {
@@ -11,6 +12,8 @@ struct AuthController {
     let tokens: TokenService
     let attempts: RateLimiter
     let bcryptCost: UInt8
+    let decoyHash: DecoyPasswordHash
+    /// Lower-cased admin usernames, which nobody can register.
     let adminUsers: Set<String>
     let maxBodySize: Int
 
@@ -45,14 +48,13 @@ struct AuthController {
         guard let country = CountryCode.assigned(body.countryCode) else {
             throw APIError.validation("countryCode '\(body.countryCode)' is not an ISO 3166-1 alpha-2 code.")
         }
+        guard !adminUsers.contains(body.username.lowercased()) else { throw Self.usernameTaken(body.username) }
         let hash = try await NIOThreadPool.singleton.runIfActive { [bcryptCost] in Bcrypt.hash(body.password, cost: bcryptCost) }
         let user = UserRecord(
             id: UUID().uuidString.lowercased(), username: body.username, passwordHash: hash, displayName: displayName,
-            countryCode: country, role: adminUsers.contains(body.username.lowercased()) ? .admin : .player, createdAt: Timestamp.now()
+            countryCode: country, role: .player, createdAt: Timestamp.now()
         )
-        guard try await accounts.createUser(user) else {
-            throw APIError(.conflict, code: "USERNAME_TAKEN", message: "The username '\(body.username)' is taken.")
-        }
+        guard try await accounts.createUser(user) else { throw Self.usernameTaken(body.username) }
         return try await tokenResponse(for: user, status: .created)
     }
 
@@ -61,9 +63,10 @@ struct AuthController {
         let body = try await request.decodeJSON(as: Credentials.self, limit: maxBodySize)
         let user = try await accounts.user(username: body.username)
         let hash = user?.passwordHash
-        let matches = try await NIOThreadPool.singleton.runIfActive {
-            // Verify against a dummy hash for unknown users, so timing does not reveal which names exist.
-            Bcrypt.verify(body.password, hash: hash ?? Self.dummyHash)
+        let matches = try await NIOThreadPool.singleton.runIfActive { [decoyHash] in
+            // Unknown users are checked against a decoy hash of the same cost, so timing
+            // does not reveal which names exist.
+            Bcrypt.verify(body.password, hash: hash ?? decoyHash.value)
         }
         guard let user, hash != nil, matches else { throw APIError.unauthorized("Wrong username or password.") }
         guard !bans.isBanned(user.id) else { throw APIError(.forbidden, code: "BANNED", message: "This account is banned.") }
@@ -84,6 +87,10 @@ struct AuthController {
         return .json(json.buffer)
     }
 
+    private static func usernameTaken(_ username: String) -> APIError {
+        APIError(.conflict, code: "USERNAME_TAKEN", message: "The username '\(username)' is taken.")
+    }
+
     private func tokenResponse(for user: UserRecord, status: HTTPResponse.Status) async throws -> Response {
         var json = JSONWriter()
         json.beginObject()
@@ -93,6 +100,22 @@ struct AuthController {
         json.endObject()
         return .json(json.buffer, status: status)
     }
+}
 
-    private static let dummyHash = Bcrypt.hash("podium-dummy-password", cost: 4)
+/// A bcrypt hash of a random password at the accounts' cost, made on first use.
+final class DecoyPasswordHash: Sendable {
+    private let cost: UInt8
+    private let hash = Mutex<String?>(nil)
+
+    init(cost: UInt8) { self.cost = cost }
+
+    /// The hash; the first call computes it (as slow as a login).
+    var value: String {
+        if let hash = hash.withLock({ $0 }) { return hash }
+        let made = Bcrypt.hash(RunController.randomToken(), cost: cost)
+        return hash.withLock { hash in
+            if hash == nil { hash = made }
+            return hash!
+        }
+    }
 }

@@ -1,6 +1,8 @@
 import Foundation
 import Hummingbird
+import Logging
 import PodiumEngine
+import Synchronization
 
 /// Seed 000's runs: `POST /api/game-sessions` issues a single-use token bound to the user
 /// and the game; `POST /api/scores/submit` spends it on one score.
@@ -9,10 +11,14 @@ struct RunController {
     let accounts: any AccountStore
     let writer: ScoreWriter
     let submissions: RateLimiter
+    /// Run starts per user, limited like submissions: tokens cost a row each.
+    let starts: RateLimiter
     let bans: BanList
     /// Milliseconds a run token lives.
     let sessionLifetime: Int64
     let maxBodySize: Int
+    let sweeper = ExpiredSessionSweeper()
+    let logger: Logger
 
     struct SessionRequest: Decodable {
         var gameId: String
@@ -34,6 +40,7 @@ struct RunController {
     @Sendable func startSession(_ request: Request, context: PodiumRequestContext) async throws -> Response {
         let identity = try context.requireIdentity()
         try bans.check(identity)
+        try starts.take(identity.userId)
         let body = try await request.decodeJSON(as: SessionRequest.self, limit: maxBodySize)
         _ = try leaderboards.game(body.gameId)
         let token = Self.randomToken()
@@ -43,7 +50,13 @@ struct RunController {
             expiresAt: now + sessionLifetime
         )
         do {
+            // A valid token of an account that is gone (a memory store restarted with the same secret).
+            guard try await accounts.user(id: identity.userId) != nil else { throw APIError.unauthorized("The account no longer exists.") }
             try await accounts.createSession(session)
+            if sweeper.isDue(now: now) {
+                let deleted = try await accounts.deleteSessions(expiredBefore: now - ExpiredSessionSweeper.retention)
+                logger.debug("deleted expired run sessions", metadata: ["count": "\(deleted)"])
+            }
         } catch is StoreError {
             throw APIError.storageUnavailable("Run tokens cannot be issued right now.")
         }
@@ -62,9 +75,13 @@ struct RunController {
         try submissions.take(identity.userId)
         let body = try await request.decodeJSON(as: Submission.self, limit: maxBodySize)
         let game = try leaderboards.game(body.gameId)
+        guard game.actions.isEmpty else {
+            throw APIError.validation("Game '\(game.id)' earns points from its actions only: POST /api/actions/complete.")
+        }
         guard !body.runId.isEmpty, body.runId.utf8.count <= 128 else { throw APIError.validation("runId must be 1-128 bytes.") }
         guard body.score >= 0 else { throw APIError.scoreOutOfRange("score must not be negative.") }
         if let maxScore = game.maxScore, body.score > maxScore {
+            await flag(body.score, of: identity, in: game, reason: "score \(body.score) is above the maximum of \(maxScore)")
             throw APIError.scoreOutOfRange("score \(body.score) is above this game's maximum of \(maxScore).")
         }
         // Consumption is checked by the commit, after the runId: a retried run gets its
@@ -77,10 +94,7 @@ struct RunController {
             let elapsed = max(now - session.issuedAt, 1)
             let (product, overflow) = rate.multipliedReportingOverflow(by: elapsed)
             if !overflow, body.score > product / 1000 {
-                let reason = "score \(body.score) in \(elapsed) ms exceeds \(rate) points per second"
-                try? await accounts.recordFlag(
-                    FlaggedSubmission(userId: identity.userId, gameId: game.id, score: body.score, reason: reason, flaggedAt: now)
-                )
+                await flag(body.score, of: identity, in: game, reason: "score \(body.score) in \(elapsed) ms exceeds \(rate) points per second")
                 throw APIError(.badRequest, code: "IMPLAUSIBLE_SCORE", message: "The score is not plausible for the time played.")
             }
         }
@@ -104,10 +118,37 @@ struct RunController {
         return .json(result.encoded(gameId: game.id, runId: body.runId))
     }
 
+    /// Records a refused score for the admins; a store failure is logged, not answered.
+    private func flag(_ score: Int64, of identity: Identity, in game: Game, reason: String) async {
+        let flag = FlaggedSubmission(userId: identity.userId, gameId: game.id, score: score, reason: reason, flaggedAt: Timestamp.now())
+        do {
+            try await accounts.recordFlag(flag)
+        } catch {
+            logger.warning("cannot record a flagged submission", metadata: ["userId": "\(identity.userId)", "reason": "\(reason)"])
+        }
+    }
+
     /// 32 random bytes, hex-encoded.
     static func randomToken() -> String {
         var generator = SystemRandomNumberGenerator()
         return Hex.encode((0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) })
+    }
+}
+
+/// When expired run sessions are next deleted: at most every ten minutes, on a run start.
+final class ExpiredSessionSweeper: Sendable {
+    /// How long an expired session is kept, so a late retry is told it expired (ms).
+    static let retention: Int64 = 24 * 3600 * 1000
+    private static let interval: Int64 = 10 * 60 * 1000
+    private let nextSweep = Mutex<Int64>(0)
+
+    /// Whether a sweep is due at `now`; true once per interval.
+    func isDue(now: Int64) -> Bool {
+        nextSweep.withLock { next in
+            guard now >= next else { return false }
+            next = now + Self.interval
+            return true
+        }
     }
 }
 

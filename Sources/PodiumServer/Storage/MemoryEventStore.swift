@@ -72,6 +72,24 @@ public final class MemoryEventStore: PodiumStore {
         state.withLock { $0.users[id] }
     }
 
+    public func setAdmins(usernames: Set<String>) async throws -> Set<String> {
+        let names = Set(usernames.map { $0.lowercased() })
+        return state.withLock { state in
+            for (id, user) in state.users {
+                state.users[id]?.role = names.contains(user.username.lowercased()) ? .admin : .player
+            }
+            return Set(state.users.values.filter { $0.role == .admin }.map(\.id))
+        }
+    }
+
+    public func deleteSessions(expiredBefore time: Int64) async throws -> Int {
+        state.withLock { state in
+            let before = state.sessions.count
+            state.sessions = state.sessions.filter { $0.value.expiresAt >= time }
+            return before - state.sessions.count
+        }
+    }
+
     public func createSession(_ session: RunSession) async throws {
         state.withLock { $0.sessions[session.tokenHash] = session }
     }

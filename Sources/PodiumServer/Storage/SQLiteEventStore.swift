@@ -103,6 +103,9 @@ public final class SQLiteEventStore: PodiumStore {
                     """
             )
         }
+        migrator.registerMigration("v4: run sessions by expiry") { db in
+            try db.execute(sql: "CREATE INDEX run_sessions_expiry ON run_sessions(expires_at)")
+        }
         return migrator
     }
 
@@ -208,6 +211,27 @@ public final class SQLiteEventStore: PodiumStore {
 
     public func user(id: String) async throws -> UserRecord? {
         try await pool.read { db in try Row.fetchOne(db, sql: "SELECT * FROM users WHERE id = ?", arguments: [id]).map(Self.user) }
+    }
+
+    public func setAdmins(usernames: Set<String>) async throws -> Set<String> {
+        let names = Array(usernames)
+        return try await writing { db in
+            try db.execute(sql: "UPDATE users SET role = 'player' WHERE role = 'admin'")
+            if !names.isEmpty {
+                try db.execute(
+                    sql: "UPDATE users SET role = 'admin' WHERE username IN (\(databaseQuestionMarks(count: names.count)))",
+                    arguments: StatementArguments(names)
+                )
+            }
+            return Set(try String.fetchAll(db, sql: "SELECT id FROM users WHERE role = 'admin'"))
+        }
+    }
+
+    public func deleteSessions(expiredBefore time: Int64) async throws -> Int {
+        try await writing { db in
+            try db.execute(sql: "DELETE FROM run_sessions WHERE expires_at < ?", arguments: [time])
+            return db.changesCount
+        }
     }
 
     public func createSession(_ session: RunSession) async throws {

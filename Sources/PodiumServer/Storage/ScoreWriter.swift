@@ -338,13 +338,15 @@ extension ScoreWriter {
 }
 
 extension ScoreWriter.Result {
-    /// `{"ok":true,"runId"?,"applied",…,"standing"}`: the answer of a submission.
+    /// `{"ok":true,"runId"?,"applied","duplicate"?,"standing"}`: the answer of a
+    /// submission. A run already logged under its runId says `duplicate: true`.
     func encoded(gameId: String, runId: String? = nil) -> ByteBuffer {
         var json = JSONWriter(capacity: 512)
         json.beginObject()
         json.field("ok", true)
         if let runId { json.field("runId", runId) }
         json.field("applied", change != nil)
+        if case .duplicate = outcome { json.field("duplicate", true) }
         if let standing {
             json.key("standing")
             standing.write(to: &json, gameId: gameId)

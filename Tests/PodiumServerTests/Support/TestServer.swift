@@ -13,6 +13,8 @@ struct TestServer: Sendable {
     let port: Int
 
     static let jwtSecret = "test-secret-that-is-at-least-32-bytes-long"
+    /// Password of the `admin` account the server creates at start-up.
+    static let adminPassword = "admin-password-for-tests"
 
     static let gamesJSON = """
         {
@@ -23,6 +25,7 @@ struct TestServer: Sendable {
             {"id": "quests", "name": "Quests", "operator": "incr", "topN": 5,
              "actions": [{"id": "login", "points": 5}, {"id": "tutorial", "points": 50, "repeatable": false}]},
             {"id": "wide", "name": "Wide", "operator": "set", "topN": 100},
+            {"id": "tally", "name": "Tally", "operator": "incr", "topN": 5},
             {"id": "guarded", "name": "Guarded", "operator": "best", "maxScorePerSecond": 10, "topN": 5}
           ]
         }
@@ -47,6 +50,7 @@ struct TestServer: Sendable {
         configuration.bcryptCost = 4
         configuration.jwtSecret = TestServer.jwtSecret
         configuration.adminUsers = ["admin"]
+        configuration.adminPassword = TestServer.adminPassword
         configure(&configuration)
         var logger = Logger(label: "podium-test")
         logger.logLevel = .warning
@@ -112,6 +116,15 @@ extension TestServer {
         let response = try await request(.post, "/api/auth/register", json: body)
         guard response.status == .created, let token = try JSON.object(response.body)[string: "accessToken"] else {
             throw TestFailure("register answered \(response.status): \(response.body)")
+        }
+        return token
+    }
+
+    /// An access token of the `admin` account.
+    func signInAsAdmin() async throws -> String {
+        let response = try await request(.post, "/api/auth/login", json: #"{"username":"admin","password":"\#(TestServer.adminPassword)"}"#)
+        guard response.status == .ok, let token = try JSON.object(response.body)[string: "accessToken"] else {
+            throw TestFailure("login answered \(response.status): \(response.body)")
         }
         return token
     }
