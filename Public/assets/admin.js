@@ -330,8 +330,8 @@ async function loadFlags() {
     h('td', { class: 'num' }, formatScore(flag.score)),
     h('td', { class: 'small' }, flag.reason),
     h('td', {}, h('div', { class: 'actions-row' },
-      h('button', { type: 'button', class: 'small danger', onclick: () => removeEntry(flag.gameId, flag.userId) }, 'Remove'),
-      h('button', { type: 'button', class: 'small danger', onclick: () => banPlayer(flag.userId) }, 'Ban'))),
+      h('button', { type: 'button', class: 'small danger', 'aria-label': `Remove ${flag.userId}'s entry from ${flag.gameId}`, onclick: () => removeEntry(flag.gameId, flag.userId) }, 'Remove'),
+      h('button', { type: 'button', class: 'small danger', 'aria-label': `Ban ${flag.userId}`, onclick: () => banPlayer(flag.userId) }, 'Ban'))),
   )) : [h('tr', {}, h('td', { colspan: 6, class: 'empty' }, 'No flagged submissions.'))]));
 }
 

@@ -2,7 +2,7 @@
 // the Live indicator, and the "Submit test score" button outside production.
 
 import { api, session, describeError, getConfig } from './api.js';
-import { initAccount, currentUser, onAccountChange, openAuthDialog } from './account.js';
+import { initAccount, onAccountChange, openAuthDialog } from './account.js';
 import { LiveClient } from './live.js';
 import { h, flag, formatScore, formatCount, formatRelative, formatTime, countryLabel, countryName, countrySelect, showMessage, sleep } from './ui.js';
 
@@ -14,7 +14,6 @@ const $ = (id) => document.getElementById(id);
 
 let game = null;
 let user = null;
-let activeScope = 'global';
 const boards = {
   global: { rows: new Map(), state: null },
   local: { rows: new Map(), state: null },
@@ -247,7 +246,6 @@ function renderPersonalPanel() {
 // MARK: Tabs
 
 function selectTab(scope, focus = false) {
-  activeScope = scope;
   for (const tab of document.querySelectorAll('[role="tab"]')) {
     const selected = tab.dataset.scope === scope;
     tab.setAttribute('aria-selected', String(selected));
@@ -315,6 +313,7 @@ function randomInt(min, max) {
   return min + Math.floor(Math.random() * (max - min + 1));
 }
 
+/** The action the test button completes, if the game has a catalogue. */
 function testAction() {
   const actions = game.actions || [];
   return actions.find((a) => a.repeatable && !a.requiresRun) || actions.find((a) => a.repeatable) || actions[0] || null;
@@ -322,11 +321,9 @@ function testAction() {
 
 function describeTestScore() {
   const help = $('test-score-help');
-  if (game.operator === 'incr') {
-    const action = testAction();
-    help.textContent = action
-      ? `Test mode: completes “${action.name || action.id}” (+${formatScore(action.points)} points)${action.requiresRun ? ' in a new run' : ''}.`
-      : 'Test mode: this game has no actions to complete.';
+  const action = testAction();
+  if (action) {
+    help.textContent = `Test mode: completes “${action.name || action.id}” (+${formatScore(action.points)} points)${action.requiresRun ? ' in a new run' : ''}.`;
   } else {
     const max = game.maxScore != null ? formatScore(game.maxScore) : formatScore(100000);
     help.textContent = `Test mode: starts a run and submits a random score up to ${max}`
@@ -343,9 +340,9 @@ async function submitTestScore() {
   const button = $('submit-test-score');
   button.disabled = true;
   try {
-    if (game.operator === 'incr') {
-      const action = testAction();
-      if (!action) throw new Error('This game has no actions to complete.');
+    // Games with an action catalogue earn points from actions only; others take runs.
+    const action = testAction();
+    if (action) {
       const body = { actionId: action.id, gameId };
       if (action.requiresRun) {
         showMessage(result, 'Starting a run…', 'info');
@@ -418,7 +415,7 @@ function onUserChanged(next) {
     boards.personal = { state: null, standing: null };
     live.forgetScope('personal');
     subscribe();
-    live.connect(session.token);
+    live.connect();
     if (user) refreshStanding();
   }
 }
@@ -437,7 +434,7 @@ async function main() {
   renderLocalTools();
   renderPersonalPanel();
   subscribe();
-  live.connect(session.token);
+  live.connect();
 
   try {
     const [config, loaded] = await Promise.all([getConfig(), api(`/api/games/${encodeURIComponent(gameId)}`)]);

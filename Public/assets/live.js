@@ -4,11 +4,17 @@
 
 import { parseJSON } from './api.js';
 
+const FIRST_DELAY_MS = 1_000;
 const MAX_DELAY_MS = 30_000;
 const PING_EVERY_MS = 20_000;
 const PONG_WITHIN_MS = 10_000;
 /** After this many failed attempts in a row the indicator says offline (retries go on). */
 const OFFLINE_AFTER_ATTEMPTS = 5;
+
+/** The wait before reconnection attempt `attempt` (0-based): 1, 2, 4, 8, 16, then 30 s. */
+export function retryDelay(attempt) {
+  return Math.min(FIRST_DELAY_MS * 2 ** attempt, MAX_DELAY_MS);
+}
 
 export class LiveClient {
   /**
@@ -21,11 +27,10 @@ export class LiveClient {
    *     attempt, so an expired token is dropped on the next reconnection.
    */
   constructor({ onStatus, onState, onError, getToken } = {}) {
-    this.getToken = getToken || (() => this.token);
+    this.getToken = getToken || (() => null);
     this.onStatus = onStatus || (() => {});
     this.onState = onState || (() => {});
     this.onError = onError || (() => {});
-    this.token = null;
     this.subscription = null;
     this.versions = {};
     this.attempt = 0;
@@ -50,9 +55,8 @@ export class LiveClient {
     return `${scheme}//${location.host}/ws${query}`;
   }
 
-  /** Connects (or reconnects now); `token` is used when no getToken was given. */
-  connect(token) {
-    this.token = token || null;
+  /** Connects, or reconnects now (with the token getToken gives now). */
+  connect() {
     this.stopped = false;
     this.reconnectNow();
   }
@@ -133,7 +137,7 @@ export class LiveClient {
 
   scheduleRetry() {
     if (this.stopped) return;
-    const delay = Math.min(1000 * 2 ** this.attempt, MAX_DELAY_MS);
+    const delay = retryDelay(this.attempt);
     this.attempt += 1;
     const offline = navigator.onLine === false || this.attempt > OFFLINE_AFTER_ATTEMPTS;
     this.setStatus(offline ? 'offline' : 'reconnecting', { retryInMs: delay, retryAt: Date.now() + delay, attempt: this.attempt });

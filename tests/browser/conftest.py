@@ -266,6 +266,23 @@ def pytest_runtest_makereport(item, call):
     setattr(item, "rep_" + report.when, report)
 
 
+def extra_server(server: Server, *flags: str) -> Server:
+    """Another podium process, with the test server's binary, in memory, on its own port
+    and with `flags`; the caller stops it."""
+    port = _free_port()
+    pidfile = Path(tempfile.mkdtemp(prefix="podium-extra.")) / "podium.pid"
+    instance = Server(
+        command=[server.command[0], "serve", "--port", str(port), "--storage", "memory", *flags],
+        cwd=ROOT,
+        base_url=f"http://127.0.0.1:{port}",
+        pidfile=pidfile,
+        log=OUTPUT / "extra-server.log",
+        owned=True,
+    )
+    instance.start()
+    return instance
+
+
 def unique(prefix: str) -> str:
     return f"{prefix}{uuid.uuid4().hex[:8]}"
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import re
 import time
 
 from playwright.sync_api import expect
 
-from conftest import OUTPUT, board_row, register_in_page, sign_in_admin, unique
+from conftest import JWT_SECRET, OUTPUT, board_row, extra_server, register_in_page, sign_in_admin, unique
 
 
 def wait_live(page, timeout=10_000):
@@ -67,13 +68,15 @@ def test_rows_move_in_place_with_a_rank_badge(new_page, server):
     server.ingest(game, second_id, second, 980_000)
     expect(board_row(page, "global", second)).to_be_visible()
     rank_before = int(board_row(page, "global", second).get_attribute("data-rank"))
+    board_row(page, "global", second).evaluate("row => { row.__before = true; }")
     time.sleep(0.3)
     server.ingest(game, second_id, second, 995_000)  # overtakes `first`
     row = board_row(page, "global", second)
     expect(row).to_have_attribute("data-rank", str(rank_before - 1))
     expect(row.locator(".move.up")).to_have_text("▲1")
     expect(board_row(page, "global", first).locator(".move.down")).to_have_text("▼1")
-    # Updated in place: the same element, now above `first`.
+    # Updated in place: the same element (not a re-rendered one), now above `first`.
+    assert row.evaluate("row => row.__before === true"), "the row element was replaced"
     names = page.locator("#rows-global td.player").all_inner_texts()
     assert names.index(next(n for n in names if second in n)) < names.index(next(n for n in names if first in n))
 
@@ -81,6 +84,9 @@ def test_rows_move_in_place_with_a_rank_badge(new_page, server):
 def test_restart_shows_reconnecting_then_live_with_the_same_board(new_page, server):
     game = "space-runner"
     page = new_page()
+    subscriptions = []
+    page.on("websocket", lambda socket: socket.on(
+        "framesent", lambda frame: subscriptions.append(frame) if '"subscribe"' in str(frame) else None))
     page.goto(f"/games/{game}")
     name = unique("Survivor ")
     register_in_page(page, unique("survivor"), name)
@@ -104,6 +110,9 @@ def test_restart_shows_reconnecting_then_live_with_the_same_board(new_page, serv
     expect(row).to_be_visible()
     assert row.locator("td.score").inner_text() == score_before
     assert row.get_attribute("data-rank") == rank_before
+    # The reconnection resumed with the versions the page held.
+    resumed = json.loads(subscriptions[-1])
+    assert resumed["gameId"] == game and "global" in resumed.get("since", {}), resumed
     # Live again after the restart: a new score arrives without a reload.
     late = unique("Late ")
     server.ingest(game, unique("u-"), late, 999_999)
@@ -178,6 +187,7 @@ def test_admin_edits_games_and_announcements_bans_players_and_sees_flags(new_pag
     admin.fill("#game-name", "Side Quests")
     admin.select_option("#game-operator", "incr")
     expect(admin.locator("#game-actions")).to_be_visible()
+    admin.select_option("#game-sort", "desc")
     admin.click("#add-action")
     admin.locator(".action-id").last.fill("open-chest")
     admin.locator(".action-name").last.fill("Open a chest")
@@ -198,6 +208,22 @@ def test_admin_edits_games_and_announcements_bans_players_and_sees_flags(new_pag
     expect(admin.locator("#game-message")).to_contain_text("Saved")
     status, game = server.call("GET", f"/api/games/{game_id}")
     assert game["name"] == "Side Quests II" and game["topN"] == 25
+
+    # Every field of the form: ascending times, the set operator, a points-per-second cap.
+    laps_id = unique("laps-")
+    admin.fill("#game-id", laps_id)
+    admin.fill("#game-name", "Laps")
+    admin.select_option("#game-sort", "asc")
+    admin.select_option("#game-operator", "set")
+    expect(admin.locator("#game-actions")).to_be_hidden()
+    admin.fill("#game-topn", "5")
+    admin.fill("#game-max-score", "600000")
+    admin.fill("#game-max-per-second", "50")
+    admin.click("#game-submit")
+    expect(admin.locator("#game-message")).to_contain_text("Created")
+    status, laps = server.call("GET", f"/api/games/{laps_id}")
+    assert (laps["sortOrder"], laps["operator"], laps["topN"], laps["maxScore"], laps["maxScorePerSecond"]) == \
+        ("asc", "set", 5, 600000, 50), laps
 
     # Announcements: publish, edit, delete.
     title = unique("Maintenance ")
@@ -226,17 +252,29 @@ def test_admin_edits_games_and_announcements_bans_players_and_sees_flags(new_pag
     admin.click("#flags-refresh")
     expect(admin.locator("#flag-rows")).to_contain_text(cheat["userId"])
 
-    # A ban by user id: the player leaves the open game page live.
-    server.ingest("time-trial", cheat["userId"], "Speedy", 1)
+    # A ban from the flag's row: the player leaves the open game page live.
+    speedy = unique("Speedy ")
+    server.ingest("time-trial", cheat["userId"], speedy, 1)
     viewer = new_page()
     viewer.goto("/games/time-trial")
     wait_live(viewer)
-    expect(board_row(viewer, "global", "Speedy")).to_be_visible()
-    admin.select_option("#moderation-game", "time-trial")
-    admin.fill("#moderation-user", cheat["userId"])
-    admin.click("#moderation-ban")
+    expect(board_row(viewer, "global", speedy)).to_be_visible()
+    flag_row = admin.locator("#flag-rows tr", has_text=cheat["userId"]).first
+    flag_row.get_by_role("button", name=f"Ban {cheat['userId']}").click()
     expect(admin.locator("#moderation-message")).to_contain_text("Banned")
-    expect(board_row(viewer, "global", "Speedy")).to_have_count(0, timeout=3000)
+    expect(board_row(viewer, "global", speedy)).to_have_count(0, timeout=3000)
+
+    # A removal by user id: only that entry goes, and the player may score again.
+    tidy, tidy_id = unique("Tidy "), unique("u-")
+    server.ingest("time-trial", tidy_id, tidy, 2)
+    expect(board_row(viewer, "global", tidy)).to_be_visible()
+    admin.select_option("#moderation-game", "time-trial")
+    admin.fill("#moderation-user", tidy_id)
+    admin.click("#moderation-remove")
+    expect(admin.locator("#moderation-message")).to_contain_text("Removed")
+    expect(board_row(viewer, "global", tidy)).to_have_count(0, timeout=3000)
+    server.ingest("time-trial", tidy_id, tidy, 3)
+    expect(board_row(viewer, "global", tidy)).to_be_visible()
     assert admin.errors == [] and viewer.errors == []
 
 
@@ -301,13 +339,41 @@ def test_keyboard_tabs_and_country_picker(new_page, server):
     server.ingest("space-runner", unique("u-"), visitor, 1234, country="FR")
     page.select_option("#country-picker", "FR")
     expect(board_row(page, "local", visitor)).to_be_visible()
-    page.keyboard.press("Tab")  # focus moves on, and is visible
+    page.keyboard.press("Tab")  # out of the tab list, to the next control
+    assert page.evaluate("document.activeElement.getAttribute('role')") != "tab", "one tab stop for the tab list"
+    assert page.evaluate("getComputedStyle(document.activeElement).outlineStyle") != "none", "focus is visible"
     page.focus("#tab-local")
     page.keyboard.press("ArrowRight")
     expect(page.locator("#tab-personal")).to_have_attribute("aria-selected", "true")
     expect(page.locator("#personal-body")).to_contain_text("Sign in")
     assert page.locator("#live-status").get_attribute("role") == "status"
     assert page.locator("#page-error").get_attribute("role") == "alert"
+
+
+def test_reconnection_backs_off_1_2_4_8_16_then_30_seconds(new_page, server):
+    page = new_page()
+    page.goto("/games/space-runner")
+    delays = page.evaluate("import('/assets/live.js').then((live) => [0, 1, 2, 3, 4, 5, 6, 12].map(live.retryDelay))")
+    assert delays == [1000, 2000, 4000, 8000, 16000, 30000, 30000, 30000]
+
+
+def test_production_mode_hides_the_test_score_button(browser, server):
+    production = extra_server(server, "--production", "--jwt-secret", JWT_SECRET)
+    context = browser.new_context(base_url=production.base_url)
+    try:
+        page = context.new_page()
+        errors = []
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        page.goto("/games/time-trial")
+        wait_live(page)
+        register_in_page(page, unique("prod"), unique("Prod "))
+        expect(page.locator("#signed-in-as")).to_be_visible()
+        expect(page.locator("#test-score-area")).to_be_hidden()
+        expect(page.locator("#submit-test-score")).to_be_hidden()
+        assert errors == []
+    finally:
+        context.close()
+        production.stop()
 
 
 def test_screenshots_of_the_pages(new_page, server):
