@@ -27,6 +27,8 @@ struct OperationsTests {
             let update = try await client.nextMessage()
             #expect(update[object: "payload"]?[array: "entries"]?.count == 2)
             _ = try await server.request(.post, "/score", json: "{oops")
+            #expect(try await server.request(.get, "/api/nothing").status == .notFound)
+            #expect(try await server.request(.get, "/assets/style.css").status == .ok)
             let after = try await server.request(.get, "/metrics").body
             #expect(Self.metric(after, "podium_ws_connections ") == 1)
             #expect(Self.metric(after, #"podium_scores_events_applied_total{game="arcade"}"#) == 2)
@@ -39,6 +41,8 @@ struct OperationsTests {
             #expect(Self.metric(after, "podium_store_commit_duration_seconds_count ") == 2)
             #expect(Self.metric(after, "podium_store_commit_group_size_events_sum ") == 2)
             #expect(after.contains(#"podium_http_requests_total{method="POST",route="/score",status="200"} 2"#))
+            #expect(after.contains(#"podium_http_requests_total{method="GET",route="unmatched",status="404"} 1"#))
+            #expect(after.contains(#"podium_http_requests_total{method="GET",route="static",status="200"} 1"#))
             client.close()
             try await Task.sleep(for: .milliseconds(300))
             #expect(Self.metric(try await server.request(.get, "/metrics").body, "podium_ws_connections ") == 0)

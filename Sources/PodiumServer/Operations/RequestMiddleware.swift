@@ -50,7 +50,7 @@ struct RequestMiddleware: RouterMiddleware {
             response = try apiError.response(from: request, context: context)
         }
         response.headers[Self.requestIdHeader] = requestId
-        let route = context.endpointPath ?? "unmatched"
+        let route = Self.routeLabel(endpointPath: context.endpointPath)
         Self.record(
             method: request.method.rawValue, route: route, path: request.uri.path, status: response.status.code, since: start,
             requestId: requestId, metrics: metrics, logger: context.logger
@@ -79,6 +79,17 @@ struct RequestMiddleware: RouterMiddleware {
                 "duration_ms": .string(milliseconds(duration)),
             ]
         )
+    }
+
+    /// The route of a request in metrics and log lines: the router's path pattern,
+    /// `static` for a file of the web pages (Hummingbird's FileMiddleware), or `unmatched`
+    /// (also what the first-page and upgrade paths say for a path they do not serve).
+    static func routeLabel(endpointPath: String?) -> String {
+        switch endpointPath {
+        case "FileMiddleware": "static"
+        case nil, "NotFound": "unmatched"
+        case let path?: path
+        }
     }
 
     /// The caller's request id when it is a sane token, else a new one.
