@@ -118,7 +118,11 @@ struct ServeCommand: AsyncParsableCommand {
             configuration.bcryptCost = UInt8(cost)
         }
         if let admins = adminUsers ?? environment["PODIUM_ADMIN_USERS"] {
-            configuration.adminUsers = Set(admins.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
+            let names = admins.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            if let invalid = names.first(where: { !UserRecord.isValid(username: $0) }) {
+                throw ValidationError("admin username '\(invalid)' must be 3-32 letters, digits, dots, dashes or underscores.")
+            }
+            configuration.adminUsers = Set(names)
         }
         configuration.adminPassword = (adminPassword ?? environment["PODIUM_ADMIN_PASSWORD"]).flatMap { $0.isEmpty ? nil : $0 }
         if let issuer = oidcIssuer ?? environment["PODIUM_OIDC_ISSUER"] {

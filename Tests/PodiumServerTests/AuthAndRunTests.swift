@@ -79,6 +79,16 @@ struct AuthAndRunTests {
         }
     }
 
+    @Test func aTokenOfAnAccountThatIsGoneStartsNoRun() async throws {
+        var token = ""
+        try await TestServer.run(configure: { $0.storage = .memory }) { server in token = try await server.register("alice") }
+        // The same secret, a new empty store: the token is valid, its account is gone.
+        try await TestServer.run(configure: { $0.storage = .memory }) { server in
+            let response = try await server.request(.post, "/api/game-sessions", json: #"{"gameId":"arcade"}"#, token: token)
+            #expect(response.status == .unauthorized && Self.errorCode(response.body) == "UNAUTHORIZED")
+        }
+    }
+
     @Test func aRememberedTokenStillExpires() async throws {
         try await TestServer.run { server in
             let valid = try await server.register("carol")

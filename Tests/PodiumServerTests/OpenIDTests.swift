@@ -140,6 +140,21 @@ struct OpenIDTests {
         }
     }
 
+    @Test func anUnreachableIssuerAnswers503NotASignOut() async throws {
+        let unreachable = "http://127.0.0.1:9/certs"  // the discard port: nothing listens
+        try await TestServer.run(configure: Self.openID(unreachable)) { server in
+            let token = try await Self.sign(ES256PrivateKey(), kid: "k1")
+            let response = try await server.request(.get, "/api/me", token: token)
+            #expect(response.status == .serviceUnavailable)
+            #expect(Self.code(response) == "ISSUER_UNAVAILABLE")
+            #expect(response.headers[.retryAfter] != nil)
+        }
+    }
+
+    static func code(_ response: HTTP.Response) -> String? {
+        try? JSON.object(response.body)[object: "error"]?[string: "code"]
+    }
+
     @Test func idTokensFromUnknownKeysOrForOtherAppsAreRefused() async throws {
         let key = ES256PrivateKey()
         let published = PublishedKeys()

@@ -11,7 +11,7 @@ struct OperationsTests {
     }
 
     @Test func metricsFollowScoresAndConnections() async throws {
-        try await TestServer.run(configure: { $0.live.coalescingInterval = .milliseconds(400) }) { server in
+        try await TestServer.run(configure: { $0.live.coalescingInterval = .seconds(1) }) { server in
             let before = try await server.request(.get, "/metrics")
             #expect(before.status == .ok)
             #expect(before.headers[.contentType]?.hasPrefix("text/plain") == true)
@@ -29,7 +29,12 @@ struct OperationsTests {
             _ = try await server.request(.post, "/score", json: "{oops")
             #expect(try await server.request(.get, "/api/nothing").status == .notFound)
             #expect(try await server.request(.get, "/assets/style.css").status == .ok)
-            let after = try await server.request(.get, "/metrics").body
+            // The fan-out's duration is recorded just after its last write: wait for it.
+            var after = try await server.request(.get, "/metrics").body
+            for _ in 0..<50 where Self.metric(after, "podium_ws_fanout_duration_seconds_count ") != 1 {
+                try await Task.sleep(for: .milliseconds(20))
+                after = try await server.request(.get, "/metrics").body
+            }
             #expect(Self.metric(after, "podium_ws_connections ") == 1)
             #expect(Self.metric(after, #"podium_scores_events_applied_total{game="arcade"}"#) == 2)
             #expect(Self.metric(after, #"podium_scores_submissions_total{route="/score",outcome="accepted"}"#) == 2)
@@ -92,5 +97,6 @@ struct OperationsTests {
         #expect(PodiumLogHandler.quoted("two words") == #""two words""#)
         #expect(PodiumLogHandler.quoted("say \"hi\"\n") == #""say \"hi\"\n""#)
         #expect(PodiumLogHandler.quoted("") == #""""#)
+        #expect(PodiumLogHandler.quoted("a\rb\tc\u{85}d\u{2028}") == #""a\rb\tc\u{85}d\u{2028}""#, "no raw line breaks")
     }
 }

@@ -96,8 +96,7 @@ struct StorageTests {
             for index in 0..<200 {
                 group.addTask {
                     do {
-                        try await store.createSession(session(index == 199 ? 0 : index))
-                        return 0
+                        return try await store.createSession(session(index == 199 ? 0 : index)) ? 0 : 1
                     } catch {
                         return 1
                     }
@@ -117,11 +116,11 @@ struct StorageTests {
         }
         var refused = 0
         for index in 200..<400 {
-            do { try await store.createSession(session(index)) } catch StoreError.unavailable { refused += 1 }
+            do { _ = try await store.createSession(session(index)) } catch StoreError.unavailable { refused += 1 }
         }
         #expect(refused > 0)
         try await store.pool.writeWithoutTransaction { try $0.execute(sql: "PRAGMA max_page_count = 1073741823") }
-        try await store.createSession(session(400))
+        #expect(try await store.createSession(session(400)))
         #expect(try await reopened.session(tokenHash: "token-400") == session(400))
     }
 
@@ -161,8 +160,10 @@ struct StorageTests {
         #expect(try await store.setAdmins(usernames: ["ann"]) == ["ann"], "names match in any case; bob is no longer an admin")
         #expect(try await store.user(id: "bob")?.role == .player)
         for (hash, expiry) in [("old", Int64(1_000)), ("fresh", Int64(5_000))] {
-            try await store.createSession(RunSession(tokenHash: hash, userId: "ann", gameId: "g", issuedAt: 0, expiresAt: expiry))
+            #expect(try await store.createSession(RunSession(tokenHash: hash, userId: "ann", gameId: "g", issuedAt: 0, expiresAt: expiry)))
         }
+        let stranger = RunSession(tokenHash: "x", userId: "nobody", gameId: "g", issuedAt: 0, expiresAt: 5_000)
+        #expect(try await store.createSession(stranger) == false, "no session for a user who does not exist")
         #expect(try await store.deleteSessions(expiredBefore: 2_000) == 1)
         #expect(try await store.session(tokenHash: "old") == nil)
         #expect(try await store.session(tokenHash: "fresh") != nil)

@@ -18,6 +18,11 @@ public struct UserRecord: Sendable, Equatable {
         case player
         case admin
     }
+
+    /// Whether `username` is 3-32 letters, digits, dots, dashes or underscores.
+    public static func isValid(username: String) -> Bool {
+        username.range(of: #"^[A-Za-z0-9_.-]{3,32}$"#, options: .regularExpression) != nil
+    }
 }
 
 /// A single-use run token, stored by the SHA-256 of its value.
@@ -56,7 +61,8 @@ public protocol AccountStore: Sendable {
     /// Gives the admin role to exactly the accounts named in `usernames` (any case) and
     /// takes it from every other; returns the admins' ids.
     func setAdmins(usernames: Set<String>) async throws -> Set<String>
-    func createSession(_ session: RunSession) async throws
+    /// Stores a run session; false if its user does not exist.
+    func createSession(_ session: RunSession) async throws -> Bool
     /// Deletes the run sessions that expired before `time` (milliseconds since 1970);
     /// returns how many.
     func deleteSessions(expiredBefore time: Int64) async throws -> Int

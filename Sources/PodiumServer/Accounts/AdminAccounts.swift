@@ -14,7 +14,16 @@ enum AdminAccounts {
         if let password, !(8...128).contains(password.count) {
             throw ConfigurationError("the admin password (PODIUM_ADMIN_PASSWORD) must be 8-128 characters")
         }
-        for username in usernames.sorted() where try await store.user(username: username) == nil {
+        for username in usernames.sorted() {
+            if let existing = try await store.user(username: username) {
+                if existing.role != .admin {
+                    logger.warning(
+                        "an existing account is named an admin: check that it is yours",
+                        metadata: ["username": "\(existing.username)", "createdAt": "\(Timestamp.format(existing.createdAt))"]
+                    )
+                }
+                continue
+            }
             guard let password else {
                 logger.warning(
                     "admin user has no account: set PODIUM_ADMIN_PASSWORD (--admin-password) to create it",

@@ -3,6 +3,7 @@ import Foundation
 import JWTKit
 import Logging
 import NIOCore
+import NIOHTTP1
 import Synchronization
 
 /// Checks ID tokens of one OpenID issuer (Google: `https://accounts.google.com`) against
@@ -43,18 +44,29 @@ public final class OpenIDVerifier: Sendable {
 
     let configuration: Configuration
     private let keySet = Mutex<KeySet?>(nil)
-    /// When the key set was last asked for, fetched or not.
-    private let lastFetch = Mutex<ContinuousClock.Instant?>(nil)
+    private let fetching = Mutex(Fetching())
     /// How long fetched keys are used before they are fetched again (the issuer rotates them).
     static let maxKeyAge = Duration.seconds(3600)
     /// The signature algorithms accepted in ID tokens.
     static let algorithms: Set<String> = ["RS256", "ES256"]
 
     /// The issuer's keys as last fetched.
-    private struct KeySet {
+    private struct KeySet: Sendable {
         var collection: JWTKeyCollection
         var keyIds: Set<String>
         var fetchedAt: ContinuousClock.Instant
+    }
+
+    /// The fetch under way, which every request that needs the keys waits for, and when
+    /// the last one started.
+    private struct Fetching {
+        var task: Task<KeySet, any Error>?
+        var startedAt: ContinuousClock.Instant?
+    }
+
+    /// An answer of the JWKS URL other than 200.
+    private struct FetchFailed: Error {
+        var status: HTTPResponseStatus
     }
 
     public init(configuration: Configuration) {
@@ -93,23 +105,36 @@ public final class OpenIDVerifier: Sendable {
     }
 
     /// The key set if it holds `keyId`. Keys are fetched again when they are older than
-    /// ``maxKeyAge`` or lack `keyId` (a rotation), at most once per `refetchInterval`.
+    /// ``maxKeyAge`` or lack `keyId` (a rotation): one fetch at a time, which concurrent
+    /// requests share, and at most one per `refetchInterval`. When the issuer cannot be
+    /// reached the keys held are used; with none, 503.
     private func keys(containing keyId: String, logger: Logger) async throws -> JWTKeyCollection? {
         let now = ContinuousClock.now
         let current = keySet.withLock { $0 }
         if let current, current.keyIds.contains(keyId), now - current.fetchedAt < Self.maxKeyAge { return current.collection }
-        let mayFetch = lastFetch.withLock { last in
-            guard last.map({ now - $0 >= configuration.refetchInterval }) ?? true else { return false }
-            last = now
-            return true
+        let fetch = fetching.withLock { fetching -> Task<KeySet, any Error>? in
+            if let task = fetching.task { return task }
+            guard fetching.startedAt.map({ now - $0 >= configuration.refetchInterval }) ?? true else { return nil }
+            fetching.startedAt = now
+            let task = Task { () async throws -> KeySet in
+                defer { self.fetching.withLock { $0.task = nil } }
+                return try await self.fetchKeys(at: now, logger: logger)
+            }
+            fetching.task = task
+            return task
         }
-        guard mayFetch else { return current?.keyIds.contains(keyId) == true ? current?.collection : nil }
+        guard let fetch else { return current?.keyIds.contains(keyId) == true ? current?.collection : nil }
         do {
-            let fetched = try await fetchKeys(at: now, logger: logger)
+            let fetched = try await fetch.value
             return fetched.keyIds.contains(keyId) ? fetched.collection : nil
         } catch {
             logger.warning("cannot fetch the OpenID issuer's keys", metadata: ["issuer": "\(configuration.issuer)", "error": "\(error)"])
-            guard let current, current.keyIds.contains(keyId) else { throw APIError.unauthorized("The issuer's keys cannot be fetched.") }
+            guard let current, current.keyIds.contains(keyId) else {
+                throw APIError(
+                    .serviceUnavailable, code: "ISSUER_UNAVAILABLE", message: "The sign-in provider's keys cannot be fetched; retry shortly.",
+                    retryAfter: 10
+                )
+            }
             return current.collection
         }
     }
@@ -118,7 +143,7 @@ public final class OpenIDVerifier: Sendable {
         var request = HTTPClientRequest(url: configuration.jwksURL)
         request.method = .GET
         let response = try await HTTPClient.shared.execute(request, timeout: .seconds(5))
-        guard response.status == .ok else { throw APIError.unauthorized("The issuer's keys cannot be fetched.") }
+        guard response.status == .ok else { throw FetchFailed(status: response.status) }
         let body = try await response.body.collect(upTo: 1 << 20)
         let jwks = try JSONDecoder().decode(JWKS.self, from: Data(body.readableBytesView))
         let fetched = KeySet(

@@ -19,6 +19,9 @@ public struct PodiumApplication: Sendable {
     let tokens: TokenService
     let authenticator: Authenticator
     let bans: BanList
+    /// Lower-cased usernames of the admin accounts.
+    let adminUsernames: Set<String>
+    let decoyHash: DecoyPasswordHash
     public let metrics: PodiumMetrics
     let logger: Logger
 
@@ -49,16 +52,18 @@ public struct PodiumApplication: Sendable {
         }
         if secret == nil {
             logger.warning("PODIUM_JWT_SECRET is not set: using a random key, so access tokens end with this process")
-            secret = RunController.randomToken()
+            secret = Hex.random()
         }
         tokens = try await TokenService(secret: secret!, lifetime: configuration.accessTokenLifetime)
         let store = store
         let openID = configuration.openID.map {
             OpenIDSignIn(verifier: OpenIDVerifier(configuration: $0), accounts: store)
         }
-        let adminUsers = Set(configuration.adminUsers.map { $0.lowercased() })
+        adminUsernames = Set(configuration.adminUsers.map { $0.lowercased() })
+        decoyHash = DecoyPasswordHash(cost: configuration.bcryptCost)
+        decoyHash.prepare()
         let admins = try await AdminAccounts.prepare(
-            usernames: adminUsers, password: configuration.adminPassword, bcryptCost: configuration.bcryptCost, store: store, logger: logger
+            usernames: adminUsernames, password: configuration.adminPassword, bcryptCost: configuration.bcryptCost, store: store, logger: logger
         )
         authenticator = Authenticator(tokens: tokens, openID: openID, admins: admins)
     }
@@ -90,8 +95,7 @@ public struct PodiumApplication: Sendable {
             .addRoutes(to: router)
         AuthController(
             accounts: store, bans: bans, tokens: tokens, attempts: RateLimiter(limit: configuration.authAttemptsPerMinute, per: .seconds(60)),
-            bcryptCost: configuration.bcryptCost, decoyHash: DecoyPasswordHash(cost: configuration.bcryptCost),
-            adminUsers: Set(configuration.adminUsers.map { $0.lowercased() }), maxBodySize: bodyLimit
+            bcryptCost: configuration.bcryptCost, decoyHash: decoyHash, adminUsers: adminUsernames, maxBodySize: bodyLimit
         ).addRoutes(to: router)
         RunController(
             leaderboards: leaderboards, accounts: store, writer: writer, submissions: submissions,

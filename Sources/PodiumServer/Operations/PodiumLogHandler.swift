@@ -50,21 +50,30 @@ public struct PodiumLogHandler: LogHandler {
         }
     }
 
-    /// A text value as logfmt writes it: quoted (with `\\`, `\"` and `\n` escaped) when
-    /// it is empty or holds a space, a quote, `=` or a line break.
+    /// A text value as logfmt writes it: quoted when it is empty or holds a space, a
+    /// quote, `=` or a control character; inside quotes `\\`, `\"`, `\n`, `\r`, `\t` and
+    /// other controls (`\u{…}`) are escaped, so no value can start a line of its own.
     static func quoted(_ value: String) -> String {
-        let needsQuotes = value.isEmpty || value.contains { $0 == " " || $0 == "\"" || $0 == "=" || $0 == "\\" || $0.isNewline }
+        let needsQuotes = value.isEmpty || value.unicodeScalars.contains { $0 == " " || $0 == "\"" || $0 == "=" || $0 == "\\" || isControl($0) }
         guard needsQuotes else { return value }
         var escaped = "\""
-        for character in value {
-            switch character {
+        for scalar in value.unicodeScalars {
+            switch scalar {
             case "\\": escaped += "\\\\"
             case "\"": escaped += "\\\""
-            case "\n", "\r\n": escaped += "\\n"
-            default: escaped.append(character)
+            case "\n": escaped += "\\n"
+            case "\r": escaped += "\\r"
+            case "\t": escaped += "\\t"
+            case _ where isControl(scalar): escaped += "\\u{\(String(scalar.value, radix: 16))}"
+            default: escaped.unicodeScalars.append(scalar)
             }
         }
         return escaped + "\""
+    }
+
+    /// C0 and C1 controls, DEL, and the Unicode line and paragraph separators.
+    private static func isControl(_ scalar: Unicode.Scalar) -> Bool {
+        scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value) || scalar.value == 0x2028 || scalar.value == 0x2029
     }
 
     private static func json(_ value: Logger.Metadata.Value) -> Any {

@@ -11,6 +11,9 @@ public final class PodiumMetrics: Sendable {
         .seconds(1), .seconds(2.5),
     ]
 
+    /// The fan-out includes the coalescing wait (100 ms by default): finer buckets just above it.
+    static let fanOutBuckets: [Duration] = (latencyBuckets + [105, 110, 120, 150, 200].map { .milliseconds($0) }).sorted()
+
     let webSocketConnections: Gauge
     let webSocketMessages: Counter
     let updatesCoalesced: Counter
@@ -54,7 +57,7 @@ public final class PodiumMetrics: Sendable {
                 namespace: "podium", subsystem: "ws", metricName: "fanout_duration", unitName: "seconds",
                 helpText: "Time from the first board change of an update to its write on the last subscriber's socket (coalescing included)."
             ),
-            buckets: Self.latencyBuckets
+            buckets: Self.fanOutBuckets
         )
         commitDuration = registry.makeDurationHistogram(
             descriptor: .init(namespace: "podium", subsystem: "store", metricName: "commit_duration", unitName: "seconds", helpText: "Duration of one group commit."),

@@ -39,7 +39,7 @@ struct AuthController {
     @Sendable func register(_ request: Request, context: PodiumRequestContext) async throws -> Response {
         try attempts.take(context.remoteAddress?.ipAddress ?? "unknown")
         let body = try await request.decodeJSON(as: Registration.self, limit: maxBodySize)
-        guard body.username.range(of: #"^[A-Za-z0-9_.-]{3,32}$"#, options: .regularExpression) != nil else {
+        guard UserRecord.isValid(username: body.username) else {
             throw APIError.validation("username must be 3-32 letters, digits, dots, dashes or underscores.")
         }
         guard (8...128).contains(body.password.count) else { throw APIError.validation("password must be 8-128 characters.") }
@@ -48,8 +48,9 @@ struct AuthController {
         guard let country = CountryCode.assigned(body.countryCode) else {
             throw APIError.validation("countryCode '\(body.countryCode)' is not an ISO 3166-1 alpha-2 code.")
         }
-        guard !adminUsers.contains(body.username.lowercased()) else { throw Self.usernameTaken(body.username) }
         let hash = try await NIOThreadPool.singleton.runIfActive { [bcryptCost] in Bcrypt.hash(body.password, cost: bcryptCost) }
+        // Refused after the hash, like any taken name, so timing does not tell admins apart.
+        guard !adminUsers.contains(body.username.lowercased()) else { throw Self.usernameTaken(body.username) }
         let user = UserRecord(
             id: UUID().uuidString.lowercased(), username: body.username, passwordHash: hash, displayName: displayName,
             countryCode: country, role: .player, createdAt: Timestamp.now()
@@ -102,17 +103,23 @@ struct AuthController {
     }
 }
 
-/// A bcrypt hash of a random password at the accounts' cost, made on first use.
+/// A bcrypt hash of a random password at the accounts' cost, made once, off the request
+/// path when ``prepare()`` is called at start-up.
 final class DecoyPasswordHash: Sendable {
     private let cost: UInt8
     private let hash = Mutex<String?>(nil)
 
     init(cost: UInt8) { self.cost = cost }
 
+    /// Computes the hash on the thread pool, so the first login does not pay for it.
+    func prepare() {
+        Task { _ = try? await NIOThreadPool.singleton.runIfActive { self.value } }
+    }
+
     /// The hash; the first call computes it (as slow as a login).
     var value: String {
         if let hash = hash.withLock({ $0 }) { return hash }
-        let made = Bcrypt.hash(RunController.randomToken(), cost: cost)
+        let made = Bcrypt.hash(Hex.random(), cost: cost)
         return hash.withLock { hash in
             if hash == nil { hash = made }
             return hash!

@@ -43,22 +43,27 @@ struct RunController {
         try starts.take(identity.userId)
         let body = try await request.decodeJSON(as: SessionRequest.self, limit: maxBodySize)
         _ = try leaderboards.game(body.gameId)
-        let token = Self.randomToken()
+        let token = Hex.random()
         let now = Timestamp.now()
         let session = RunSession(
             tokenHash: RunSession.hash(token), userId: identity.userId, gameId: body.gameId, issuedAt: now,
             expiresAt: now + sessionLifetime
         )
+        let stored: Bool
         do {
-            // A valid token of an account that is gone (a memory store restarted with the same secret).
-            guard try await accounts.user(id: identity.userId) != nil else { throw APIError.unauthorized("The account no longer exists.") }
-            try await accounts.createSession(session)
-            if sweeper.isDue(now: now) {
-                let deleted = try await accounts.deleteSessions(expiredBefore: now - ExpiredSessionSweeper.retention)
-                logger.debug("deleted expired run sessions", metadata: ["count": "\(deleted)"])
-            }
+            stored = try await accounts.createSession(session)
         } catch is StoreError {
             throw APIError.storageUnavailable("Run tokens cannot be issued right now.")
+        }
+        // A valid token of an account that is gone (a memory store restarted with the same secret).
+        guard stored else { throw APIError.unauthorized("The account no longer exists.") }
+        if sweeper.isDue(now: now) {
+            do {
+                let deleted = try await accounts.deleteSessions(expiredBefore: now - ExpiredSessionSweeper.retention)
+                logger.debug("deleted expired run sessions", metadata: ["count": "\(deleted)"])
+            } catch {
+                logger.warning("cannot delete expired run sessions", metadata: ["error": "\(error)"])
+            }
         }
         var json = JSONWriter()
         json.beginObject()
@@ -80,15 +85,16 @@ struct RunController {
         }
         guard !body.runId.isEmpty, body.runId.utf8.count <= 128 else { throw APIError.validation("runId must be 1-128 bytes.") }
         guard body.score >= 0 else { throw APIError.scoreOutOfRange("score must not be negative.") }
-        if let maxScore = game.maxScore, body.score > maxScore {
-            await flag(body.score, of: identity, in: game, reason: "score \(body.score) is above the maximum of \(maxScore)")
-            throw APIError.scoreOutOfRange("score \(body.score) is above this game's maximum of \(maxScore).")
-        }
         // Consumption is checked by the commit, after the runId: a retried run gets its
         // original answer even though its token is spent.
         let session = try await SessionCheck(accounts: accounts).usableSession(
             body.sessionToken, for: identity, game: game.id, allowingConsumed: true
         )
+        // Flags are recorded only for a player's own run, so nobody can write them at will.
+        if let maxScore = game.maxScore, body.score > maxScore {
+            await flag(body.score, of: identity, in: game, reason: "score \(body.score) is above the maximum of \(maxScore)")
+            throw APIError.scoreOutOfRange("score \(body.score) is above this game's maximum of \(maxScore).")
+        }
         let now = Timestamp.now()
         if let rate = game.maxScorePerSecond {
             let elapsed = max(now - session.issuedAt, 1)
@@ -128,11 +134,6 @@ struct RunController {
         }
     }
 
-    /// 32 random bytes, hex-encoded.
-    static func randomToken() -> String {
-        var generator = SystemRandomNumberGenerator()
-        return Hex.encode((0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) })
-    }
 }
 
 /// When expired run sessions are next deleted: at most every ten minutes, on a run start.

@@ -90,8 +90,12 @@ public final class MemoryEventStore: PodiumStore {
         }
     }
 
-    public func createSession(_ session: RunSession) async throws {
-        state.withLock { $0.sessions[session.tokenHash] = session }
+    public func createSession(_ session: RunSession) async throws -> Bool {
+        state.withLock { state in
+            guard state.users[session.userId] != nil else { return false }
+            state.sessions[session.tokenHash] = session
+            return true
+        }
     }
 
     public func session(tokenHash: String) async throws -> RunSession? {

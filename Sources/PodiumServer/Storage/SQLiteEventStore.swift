@@ -234,11 +234,16 @@ public final class SQLiteEventStore: PodiumStore {
         }
     }
 
-    public func createSession(_ session: RunSession) async throws {
+    public func createSession(_ session: RunSession) async throws -> Bool {
         try await writing { db in
-            try db.cachedStatement(
-                sql: "INSERT INTO run_sessions (token_hash, user_id, game_id, issued_at, expires_at) VALUES (?, ?, ?, ?, ?)"
-            ).execute(arguments: [session.tokenHash, session.userId, session.gameId, session.issuedAt, session.expiresAt])
+            do {
+                try db.cachedStatement(
+                    sql: "INSERT INTO run_sessions (token_hash, user_id, game_id, issued_at, expires_at) VALUES (?, ?, ?, ?, ?)"
+                ).execute(arguments: [session.tokenHash, session.userId, session.gameId, session.issuedAt, session.expiresAt])
+                return true
+            } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_FOREIGNKEY {
+                return false
+            }
         }
     }
 

@@ -11,4 +11,10 @@ enum Hex {
         }
         return String(decoding: text, as: UTF8.self)
     }
+
+    /// `count` random bytes from the system's generator, hex-encoded (run tokens, keys).
+    static func random(bytes count: Int = 32) -> String {
+        var generator = SystemRandomNumberGenerator()
+        return encode((0..<count).map { _ in UInt8.random(in: 0...255, using: &generator) })
+    }
 }
