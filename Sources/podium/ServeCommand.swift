@@ -95,8 +95,7 @@ struct ServeCommand: AsyncParsableCommand {
         }
         configuration.storage = storage
         configuration.dataDirectory = dataDirectory ?? environment["PODIUM_DATA_DIR"] ?? configuration.dataDirectory
-        if let seconds = try snapshotInterval ?? Self.integer(environment, "PODIUM_SNAPSHOT_INTERVAL") {
-            guard seconds > 0 else { throw ValidationError("the snapshot interval must be positive.") }
+        if let seconds = try Self.positive(snapshotInterval ?? Self.integer(environment, "PODIUM_SNAPSHOT_INTERVAL"), "the snapshot interval") {
             configuration.writer.snapshotInterval = .seconds(seconds)
         }
         if let seconds = try Self.positive(shutdownGrace ?? Self.integer(environment, "PODIUM_SHUTDOWN_GRACE"), "the shutdown grace") {

@@ -23,6 +23,11 @@ public struct UserRecord: Sendable, Equatable {
     public static func isValid(username: String) -> Bool {
         username.range(of: #"^[A-Za-z0-9_.-]{3,32}$"#, options: .regularExpression) != nil
     }
+
+    /// Whether `password` is 8-128 characters.
+    static func isValid(password: String) -> Bool {
+        (8...128).contains(password.count)
+    }
 }
 
 /// A single-use run token, stored by the SHA-256 of its value.

@@ -11,7 +11,7 @@ enum AdminAccounts {
     static func prepare(
         usernames: Set<String>, password: String?, bcryptCost: UInt8, store: any AccountStore, logger: Logger
     ) async throws -> Set<String> {
-        if let password, !(8...128).contains(password.count) {
+        if let password, !UserRecord.isValid(password: password) {
             throw ConfigurationError("the admin password (PODIUM_ADMIN_PASSWORD) must be 8-128 characters")
         }
         for username in usernames.sorted() {

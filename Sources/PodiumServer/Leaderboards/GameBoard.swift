@@ -10,7 +10,7 @@ final class GameBoard: Sendable {
     /// was made, in microseconds, and above every version of the board it replaced: a
     /// client that resumes with a version from an earlier process or an earlier fold of
     /// this game never matches this board by chance, and gets its state again.
-    let versionBase: UInt64
+    private let versionBase: UInt64
     private let state: Mutex<State>
 
     private struct State {
@@ -108,13 +108,19 @@ final class GameBoard: Sendable {
         }
     }
 
+    /// The version clients see of `partition`'s top N; `board` is this game's board, read
+    /// under its lock.
+    func clientTopVersion(of partition: Partition, in board: Board) -> UInt64 {
+        versionBase + board.topVersion(of: partition)
+    }
+
     /// The live state of `partition`: its top N.
     func topView(of partition: Partition) -> LeaderboardView {
         withBoard { board, updatedAt in
             LeaderboardView(
                 gameId: game.id, scope: partition == .global ? .global : .local, countryCode: partition.country, userId: nil,
                 entries: board.top(partition, limit: game.topN), updatedAt: updatedAt,
-                version: versionBase + board.topVersion(of: partition), total: board.count(in: partition), nextCursor: nil
+                version: clientTopVersion(of: partition, in: board), total: board.count(in: partition), nextCursor: nil
             )
         }
     }

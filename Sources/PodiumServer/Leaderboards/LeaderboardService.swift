@@ -59,10 +59,7 @@ public final class LeaderboardService: Sendable {
         let gameBoard = try gameBoard(gameId)
         let partition = try Self.partition(scope: scope, country: country)
         return try gameBoard.withBoard { (board, updatedAt) throws(APIError) -> LeaderboardView in
-            try Self.view(
-                of: board, gameId: gameId, partition: partition, limit: limit, cursor: cursor, updatedAt: updatedAt,
-                versionBase: gameBoard.versionBase
-            )
+            try Self.view(of: board, in: gameBoard, partition: partition, limit: limit, cursor: cursor, updatedAt: updatedAt)
         }
     }
 
@@ -75,10 +72,7 @@ public final class LeaderboardService: Sendable {
         let gameBoard = try gameBoard(gameId)
         let partition = try Self.partition(scope: scope, country: country)
         return try gameBoard.encodedFirstPage(of: partition, limit: limit) { (board, updatedAt) throws(APIError) in
-            try Self.view(
-                of: board, gameId: gameId, partition: partition, limit: limit, cursor: nil, updatedAt: updatedAt,
-                versionBase: gameBoard.versionBase
-            )
+            try Self.view(of: board, in: gameBoard, partition: partition, limit: limit, cursor: nil, updatedAt: updatedAt)
         }
     }
 
@@ -91,15 +85,15 @@ public final class LeaderboardService: Sendable {
         }
     }
 
+    /// A page of `board`, the board of `gameBoard` read under its lock.
     private static func view(
-        of board: Board, gameId: String, partition: Partition, limit: Int, cursor: String?, updatedAt: Int64,
-        versionBase: UInt64
+        of board: Board, in gameBoard: GameBoard, partition: Partition, limit: Int, cursor: String?, updatedAt: Int64
     ) throws(APIError) -> LeaderboardView {
         let page = try Result { () throws(BoardError) in try board.page(partition, limit: limit, after: cursor) }
             .mapError(APIError.init).get()
         return LeaderboardView(
-            gameId: gameId, scope: partition == .global ? .global : .local, countryCode: partition.country, userId: nil,
-            entries: page.entries, updatedAt: updatedAt, version: versionBase + board.topVersion(of: partition), total: page.total,
+            gameId: gameBoard.game.id, scope: partition == .global ? .global : .local, countryCode: partition.country, userId: nil,
+            entries: page.entries, updatedAt: updatedAt, version: gameBoard.clientTopVersion(of: partition, in: board), total: page.total,
             nextCursor: page.nextCursor
         )
     }
@@ -124,7 +118,7 @@ public final class LeaderboardService: Sendable {
             return LeaderboardView(
                 gameId: gameId, scope: scope, countryCode: partition.country, userId: userId,
                 entries: board.around(userId, in: partition, radius: radius) ?? [], updatedAt: updatedAt,
-                version: gameBoard.versionBase + board.topVersion(of: partition), total: board.count(in: partition), nextCursor: nil
+                version: gameBoard.clientTopVersion(of: partition, in: board), total: board.count(in: partition), nextCursor: nil
             )
         }
     }

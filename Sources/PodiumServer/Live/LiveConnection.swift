@@ -1,6 +1,6 @@
 import NIOCore
-import Prometheus
 import NIOWebSocket
+import Prometheus
 import Synchronization
 
 /// One open WebSocket: its identity, and the writes of server messages straight to its

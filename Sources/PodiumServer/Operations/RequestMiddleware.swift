@@ -25,27 +25,8 @@ struct RequestMiddleware: RouterMiddleware {
         var errorCode: String?
         do {
             response = try await next(request, context)
-        } catch let error as APIError {
-            errorCode = error.code
-            response = try error.response(from: request, context: context)
-        } catch let error as HTTPError {
-            let apiError = APIError(error)
-            errorCode = apiError.code
-            response = try apiError.response(from: request, context: context)
-        } catch let error as HTTPParserError {
-            // The client sent a broken request or went away in the middle of its body.
-            context.logger.debug("request not read", metadata: ["error": "\(error)"])
-            let apiError = APIError(.badRequest, code: "BAD_REQUEST", message: "The request could not be read: \(error).")
-            errorCode = apiError.code
-            response = try apiError.response(from: request, context: context)
-        } catch is CancellationError {
-            // Cut off by the end of the shutdown grace period.
-            let apiError = APIError(.serviceUnavailable, code: "SHUTTING_DOWN", message: "The server is shutting down.")
-            errorCode = apiError.code
-            response = try apiError.response(from: request, context: context)
         } catch {
-            context.logger.error("unhandled error", metadata: ["error": "\(String(reflecting: error))"])
-            let apiError = APIError(.internalServerError, code: "INTERNAL_ERROR", message: "The server failed to handle this request.")
+            let apiError = Self.apiError(answering: error, logger: context.logger)
             errorCode = apiError.code
             response = try apiError.response(from: request, context: context)
         }
@@ -59,6 +40,26 @@ struct RequestMiddleware: RouterMiddleware {
             metrics.recordSubmission(route: route, outcome: response.status == .ok ? "accepted" : errorCode ?? "HTTP_\(response.status.code)")
         }
         return response
+    }
+
+    /// The error in the one JSON shape that answers a request that failed with `error`.
+    private static func apiError(answering error: any Error, logger: Logger) -> APIError {
+        switch error {
+        case let error as APIError:
+            return error
+        case let error as HTTPError:
+            return APIError(error)
+        case let error as HTTPParserError:
+            // The client sent a broken request or went away in the middle of its body.
+            logger.debug("request not read", metadata: ["error": "\(error)"])
+            return APIError(.badRequest, code: "BAD_REQUEST", message: "The request could not be read: \(error).")
+        case is CancellationError:
+            // Cut off by the end of the shutdown grace period.
+            return APIError(.serviceUnavailable, code: "SHUTTING_DOWN", message: "The server is shutting down.")
+        default:
+            logger.error("unhandled error", metadata: ["error": "\(String(reflecting: error))"])
+            return APIError(.internalServerError, code: "INTERNAL_ERROR", message: "The server failed to handle this request.")
+        }
     }
 
     /// The request metrics and the one log line of a finished request: for the router's

@@ -42,7 +42,7 @@ struct AuthController {
         guard UserRecord.isValid(username: body.username) else {
             throw APIError.validation("username must be 3-32 letters, digits, dots, dashes or underscores.")
         }
-        guard (8...128).contains(body.password.count) else { throw APIError.validation("password must be 8-128 characters.") }
+        guard UserRecord.isValid(password: body.password) else { throw APIError.validation("password must be 8-128 characters.") }
         let displayName = body.displayName.trimmingCharacters(in: .whitespacesAndNewlines)
         guard (1...64).contains(displayName.count) else { throw APIError.validation("displayName must be 1-64 characters.") }
         guard let country = CountryCode.assigned(body.countryCode) else {

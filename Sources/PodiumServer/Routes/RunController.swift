@@ -133,7 +133,6 @@ struct RunController {
             logger.warning("cannot record a flagged submission", metadata: ["userId": "\(identity.userId)", "reason": "\(reason)"])
         }
     }
-
 }
 
 /// When expired run sessions are next deleted: at most every ten minutes, on a run start.
