@@ -96,7 +96,7 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.storage = storage
         configuration.dataDirectory = dataDirectory ?? environment["PODIUM_DATA_DIR"] ?? configuration.dataDirectory
         if let seconds = try Self.positive(snapshotInterval ?? Self.integer(environment, "PODIUM_SNAPSHOT_INTERVAL"), "the snapshot interval") {
-            configuration.writer.snapshotInterval = .seconds(seconds)
+            configuration.follower.snapshotInterval = .seconds(seconds)
         }
         if let seconds = try Self.positive(shutdownGrace ?? Self.integer(environment, "PODIUM_SHUTDOWN_GRACE"), "the shutdown grace") {
             configuration.shutdownGrace = .seconds(seconds)

@@ -62,11 +62,9 @@ struct CrashTests {
             #expect(total <= tried[writer], "writer \(writer): nothing was applied twice")
         }
 
-        let store = try SQLiteEventStore(path: directory.url.appendingPathComponent("podium.sqlite").path)
-        let log = EventCollector()
-        try await store.readEvents(after: 0, chunkSize: 1000) { log.append($0) }
+        let store = try SQLiteStore(path: directory.url.appendingPathComponent("podium.sqlite").path)
         let fold = Board(configuration: BoardConfiguration(scoreOperator: .incr))
-        for event in log.events { _ = event.apply(to: fold) }
+        for event in try await store.allEvents() { _ = event.apply(to: fold) }
         let expected = fold.top(.global, limit: 100).map { "\($0.userId)=\($0.score)" }
         let page = try JSON.object(try await HTTP.request(port: restarted.port, .get, "/api/leaderboards/counter?limit=100").body)
         let served = (page[array: "entries"] ?? []).map { "\($0[string: "userId"] ?? "")=\($0[int: "score"] ?? -1)" }
@@ -134,13 +132,4 @@ final class Counters: Sendable {
     func increment(_ index: Int) { counts.withLock { $0[index] += 1 } }
 
     var values: [Int] { counts.withLock { $0 } }
-}
-
-/// Collects the events a store reads out.
-final class EventCollector: Sendable {
-    private let collected = Mutex<[LoggedEvent]>([])
-
-    func append(_ events: [LoggedEvent]) { collected.withLock { $0 += events } }
-
-    var events: [LoggedEvent] { collected.withLock { $0 } }
 }

@@ -24,7 +24,7 @@ struct StorageTests {
             try await server.ingest(user: "bob", score: 400)
             try await server.ingest(game: "quests", user: "ann", score: 5)
         }
-        let store = try SQLiteEventStore(path: directory.url.appendingPathComponent("podium.sqlite").path)
+        let store = try SQLiteStore(path: directory.url.appendingPathComponent("podium.sqlite").path)
         #expect(try await store.snapshots().count == 6, "one snapshot per game")
         try await TestServer.run(in: directory) { server in
             let page = try JSON.object(try await server.request(.get, "/api/leaderboards/arcade").body)
@@ -40,7 +40,7 @@ struct StorageTests {
         try await TestServer.run(in: directory) { server in
             for index in 0..<30 { try await server.ingest(game: "quests", user: "p\(index % 7)", score: Int64(index)) }
         }
-        let store = try SQLiteEventStore(path: directory.url.appendingPathComponent("podium.sqlite").path)
+        let store = try SQLiteStore(path: directory.url.appendingPathComponent("podium.sqlite").path)
         try await store.pool.write { try $0.execute(sql: "DELETE FROM board_snapshots") }
         try await TestServer.run(in: directory) { server in
             let page = try JSON.object(try await server.request(.get, "/api/leaderboards/quests?limit=10").body)
@@ -55,7 +55,7 @@ struct StorageTests {
     @Test func aFullDiskAnswers503ThenRecovers() async throws {
         try await TestServer.run { server in
             try await server.ingest(user: "ann", score: 10)
-            let store = try #require(server.podium.store as? SQLiteEventStore)
+            let store = try #require(server.podium.store as? SQLiteStore)
             // Cap the file at its current size: SQLite then fails writes with SQLITE_FULL,
             // exactly as on a full disk.
             try await store.pool.writeWithoutTransaction { db in
@@ -85,7 +85,7 @@ struct StorageTests {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         let path = directory.url.appendingPathComponent("podium.sqlite").path
-        let store = try SQLiteEventStore(path: path)
+        let store = try SQLiteStore(path: path)
         let user = UserRecord(id: "u1", username: "ann", passwordHash: nil, displayName: "Ann", countryCode: nil, role: .player, createdAt: 0)
         #expect(try await store.createUser(user))
         func session(_ index: Int) -> RunSession {
@@ -105,7 +105,7 @@ struct StorageTests {
             return try await group.reduce(0, +)
         }
         #expect(failures == 1, "the duplicate fails alone")
-        let reopened = try SQLiteEventStore(path: path)
+        let reopened = try SQLiteStore(path: path)
         for index in 0..<199 {
             #expect(try await reopened.session(tokenHash: "token-\(index)") == session(index), "token \(index) is durable")
         }
@@ -132,41 +132,6 @@ struct StorageTests {
             #expect(try JSON.object(try await server.request(.get, "/api/leaderboards/arcade").body)[int: "total"] == 1)
         }
         #expect(!FileManager.default.fileExists(atPath: directory.url.appendingPathComponent("podium.sqlite").path))
-    }
-
-    @Test func memoryStoreKeepsReferencesUnique() async throws {
-        let store = MemoryEventStore()
-        let event = LoggedEvent(gameId: "g", userId: "u", score: 1, achievedAt: 0, source: .run, reference: "run-1")
-        let first = try await store.commit([event, event])
-        #expect(first.count == 2)
-        guard case .logged(1) = first[0], case .duplicate(let original) = first[1] else {
-            Issue.record("expected logged then duplicate, got \(first)")
-            return
-        }
-        #expect(original.sequence == 1)
-    }
-
-    @Test("stores delete expired run sessions and set the admins", arguments: [false, true])
-    func sessionsAndAdmins(sqlite: Bool) async throws {
-        let directory = try TemporaryDirectory()
-        defer { directory.remove() }
-        let store: any PodiumStore =
-            sqlite ? try SQLiteEventStore(path: directory.url.appendingPathComponent("podium.sqlite").path) : MemoryEventStore()
-        for name in ["Ann", "bob"] {
-            _ = try await store.createUser(
-                UserRecord(id: name.lowercased(), username: name, passwordHash: nil, displayName: name, countryCode: nil, role: .admin, createdAt: 0)
-            )
-        }
-        #expect(try await store.setAdmins(usernames: ["ann"]) == ["ann"], "names match in any case; bob is no longer an admin")
-        #expect(try await store.user(id: "bob")?.role == .player)
-        for (hash, expiry) in [("old", Int64(1_000)), ("fresh", Int64(5_000))] {
-            #expect(try await store.createSession(RunSession(tokenHash: hash, userId: "ann", gameId: "g", issuedAt: 0, expiresAt: expiry)))
-        }
-        let stranger = RunSession(tokenHash: "x", userId: "nobody", gameId: "g", issuedAt: 0, expiresAt: 5_000)
-        #expect(try await store.createSession(stranger) == false, "no session for a user who does not exist")
-        #expect(try await store.deleteSessions(expiredBefore: 2_000) == 1)
-        #expect(try await store.session(tokenHash: "old") == nil)
-        #expect(try await store.session(tokenHash: "fresh") != nil)
     }
 
     static func body(user: String, score: Int64) -> String {

@@ -1,10 +1,20 @@
 extension Board {
-    /// Applies one score event with the board's operator and reports what changed.
+    /// Applies one score event with the board's operator and reports what changed. The
+    /// board's version becomes the next integer.
     ///
     /// - Throws: ``BoardError/scoreOutOfRange(score:maxScore:)`` above `maxScore`,
     ///   ``BoardError/scoreOverflow(current:increment:)`` when an `incr` total would overflow.
     @discardableResult
     public func apply(_ event: ScoreEvent) throws(BoardError) -> BoardChange {
+        try apply(event, version: version + 1)
+    }
+
+    /// Applies one score event and, if it changed the board, makes `version` the board's
+    /// version (a log position, above the current version) and that of every top N it changed.
+    ///
+    /// - Throws: as ``apply(_:)``.
+    @discardableResult
+    public func apply(_ event: ScoreEvent, version newVersion: UInt64) throws(BoardError) -> BoardChange {
         if let maxScore = configuration.maxScore, event.score > maxScore {
             throw .scoreOutOfRange(score: event.score, maxScore: maxScore)
         }
@@ -14,7 +24,7 @@ extension Board {
                 score: event.score, achievedAt: event.achievedAt
             )
             let ranks = insertIntoTrees(slot)
-            return commit(slot: slot, previous: nil, previousRanks: nil, ranks: ranks)
+            return commit(slot: slot, previous: nil, previousRanks: nil, ranks: ranks, version: newVersion)
         }
         let previous = players.record(slot)
         let (score, achievedAt) = try combine(previous, with: event)
@@ -32,27 +42,33 @@ extension Board {
         else {
             players.update(slot, to: current)
             let ranks = ranks(of: slot)
-            return commit(slot: slot, previous: previous, previousRanks: ranks, ranks: ranks)
+            return commit(slot: slot, previous: previous, previousRanks: ranks, ranks: ranks, version: newVersion)
         }
         guard current.countryCode == previous.countryCode else {
             let previousRanks = removeFromTrees(slot)
             players.update(slot, to: current)
-            return commit(slot: slot, previous: previous, previousRanks: previousRanks, ranks: insertIntoTrees(slot))
+            return commit(slot: slot, previous: previous, previousRanks: previousRanks, ranks: insertIntoTrees(slot), version: newVersion)
         }
         let previousKey = key(of: slot)
         players.update(slot, to: current)
         let (previousRanks, ranks) = moveInTrees(slot, from: previousKey)
-        return commit(slot: slot, previous: previous, previousRanks: previousRanks, ranks: ranks)
+        return commit(slot: slot, previous: previous, previousRanks: previousRanks, ranks: ranks, version: newVersion)
     }
 
     /// Removes a player from every partition (moderation); nil if they are not on the board.
     @discardableResult
     public func remove(userId: String) -> BoardChange? {
+        remove(userId: userId, version: version + 1)
+    }
+
+    /// Removes a player; `version` becomes the board's version as in ``apply(_:version:)``.
+    @discardableResult
+    public func remove(userId: String, version newVersion: UInt64) -> BoardChange? {
         guard let slot = players.slot(of: userId) else { return nil }
         let previous = players.record(slot)
         let previousRanks = removeFromTrees(slot)
         players.remove(slot)
-        version += 1
+        version = newVersion
         var partitions = [partitionChange(.global, from: previousRanks.global, to: nil)]
         if let country = previous.countryCode {
             partitions.append(partitionChange(.local(country), from: previousRanks.local, to: nil))
@@ -76,9 +92,9 @@ extension Board {
         }
     }
 
-    /// Bumps the version and describes the effective change of the player in `slot`.
-    private func commit(slot: Int32, previous: PlayerRecord?, previousRanks: Ranks?, ranks: Ranks) -> BoardChange {
-        version += 1
+    /// Sets the version and describes the effective change of the player in `slot`.
+    private func commit(slot: Int32, previous: PlayerRecord?, previousRanks: Ranks?, ranks: Ranks, version newVersion: UInt64) -> BoardChange {
+        version = newVersion
         let current = players.record(slot)
         var partitions = [partitionChange(.global, from: previousRanks?.global, to: ranks.global)]
         if let old = previous?.countryCode, old != current.countryCode {

@@ -1,5 +1,5 @@
 extension Board {
-    private static let snapshotMagic = Array("PODIUMB1".utf8)
+    private static let snapshotMagic = Array("PODIUMB2".utf8)
 
     /// The whole board in a canonical binary form: the same state always encodes to the
     /// same bytes, whatever order of events built it.
@@ -9,6 +9,7 @@ extension Board {
         for byte in Self.snapshotMagic { writer.writeByte(byte) }
         writer.writeByte(configuration.sortOrder == .desc ? 0 : 1)
         writer.writeUInt64(version)
+        writer.writeUInt64(versionFloor)
         let partitions = topVersions.keys.sorted { Self.partitionTag($0) < Self.partitionTag($1) }
         writer.writeUInt64(UInt64(partitions.count))
         for partition in partitions {
@@ -44,10 +45,11 @@ extension Board {
         guard let order = reader.readByte(), order == (configuration.sortOrder == .desc ? 0 : 1) else {
             throw .invalidSnapshot("taken under another sort order")
         }
-        guard let version = reader.readUInt64(), let partitionCount = reader.readUInt64() else {
+        guard let version = reader.readUInt64(), let floor = reader.readUInt64(), let partitionCount = reader.readUInt64() else {
             throw .invalidSnapshot("truncated header")
         }
         self.version = version
+        self.versionFloor = floor
         for _ in 0..<partitionCount {
             guard let tag = reader.readUInt16(), let topVersion = reader.readUInt64() else {
                 throw .invalidSnapshot("truncated partition versions")

@@ -10,10 +10,13 @@ public final class Board {
     let players: PlayerTable
     let global: RankTree
     var locals: [CountryCode: RankTree] = [:]
-    /// Increases by one with every change to the board.
+    /// Set by every change to the board: the next integer, or the log position its owner
+    /// gives (``apply(_:version:)``).
     public internal(set) var version: UInt64 = 0
     /// The board version at which each partition's top N last changed.
     var topVersions: [Partition: UInt64] = [:]
+    /// No partition's top version is below this (``markEverythingChanged(at:)``).
+    var versionFloor: UInt64 = 0
 
     public convenience init(configuration: BoardConfiguration) {
         self.init(configuration: configuration, nodeWidth: RankTree.defaultWidth)
@@ -39,7 +42,15 @@ public final class Board {
 
     /// The board version at which the top N of `partition` last changed (0: never).
     public func topVersion(of partition: Partition) -> UInt64 {
-        topVersions[partition] ?? 0
+        max(topVersions[partition] ?? 0, versionFloor)
+    }
+
+    /// Gives the board and every partition, present or not, the version `version`: for a
+    /// board rebuilt under new rules, whose every view may differ from the one it replaces.
+    public func markEverythingChanged(at version: UInt64) {
+        self.version = max(self.version, version)
+        versionFloor = self.version
+        topVersions = topVersions.mapValues { max($0, versionFloor) }
     }
 
     func tree(for partition: Partition) -> RankTree? {

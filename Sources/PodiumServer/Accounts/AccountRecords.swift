@@ -55,27 +55,3 @@ public struct FlaggedSubmission: Sendable, Equatable {
     /// Milliseconds since 1970.
     public var flaggedAt: Int64
 }
-
-/// Accounts, run sessions and flags: kept in the same store as the score log, so a run
-/// token is consumed in the same transaction that logs its score.
-public protocol AccountStore: Sendable {
-    /// Creates a user; false if the username is taken.
-    func createUser(_ user: UserRecord) async throws -> Bool
-    func user(username: String) async throws -> UserRecord?
-    func user(id: String) async throws -> UserRecord?
-    /// Gives the admin role to exactly the accounts named in `usernames` (any case) and
-    /// takes it from every other; returns the admins' ids.
-    func setAdmins(usernames: Set<String>) async throws -> Set<String>
-    /// Stores a run session; false if its user does not exist.
-    func createSession(_ session: RunSession) async throws -> Bool
-    /// Deletes the run sessions that expired before `time` (milliseconds since 1970);
-    /// returns how many.
-    func deleteSessions(expiredBefore time: Int64) async throws -> Int
-    func session(tokenHash: String) async throws -> RunSession?
-    func recordFlag(_ flag: FlaggedSubmission) async throws
-    /// The most recent flags, newest first.
-    func flags(limit: Int) async throws -> [FlaggedSubmission]
-}
-
-/// Everything Podium keeps durably.
-public typealias PodiumStore = EventStore & AccountStore & AdminStore

@@ -1,12 +1,11 @@
 import Synchronization
 
-/// The banned users, kept in memory so every submission can be checked without a query.
+/// The banned users, folded from the log, so every submission can be checked without a
+/// query and every instance refuses the same users.
 public final class BanList: Sendable {
     private let ids = Mutex<Set<String>>([])
 
     public init() {}
-
-    func load(_ banned: Set<String>) { ids.withLock { $0 = banned } }
 
     func ban(_ userId: String) { ids.withLock { _ = $0.insert(userId) } }
 

@@ -15,37 +15,36 @@ public struct PodiumApplication: Sendable {
     public let hub: LiveHub
     public let readiness: Readiness
     public let store: any PodiumStore
-    public let writer: ScoreWriter
+    public let follower: LogFollower
+    public let writer: LogWriter
     let tokens: TokenService
     let authenticator: Authenticator
     let bans: BanList
+    let announcements: Announcements
     /// Lower-cased usernames of the admin accounts.
     let adminUsernames: Set<String>
     let decoyHash: DecoyPasswordHash
     public let metrics: PodiumMetrics
     let logger: Logger
 
-    /// Loads the games registry, opens the store and builds empty boards (the writer
-    /// restores them when it starts).
+    /// Loads the games registry, opens the store and builds empty boards (the follower
+    /// restores them, and the games, bans and announcements of the log, when it starts).
     public init(configuration: ServerConfiguration, logger: Logger) async throws {
         self.configuration = configuration
         self.logger = logger
-        var registry = try GameRegistry.load(from: configuration.gamesFile)
+        let registry = try GameRegistry.load(from: configuration.gamesFile)
         store = try Self.openStore(configuration)
-        for game in try await store.storedGames() {
-            registry.games.removeAll { $0.id == game.id }
-            registry.games.append(game)
-        }
         metrics = PodiumMetrics()
         bans = BanList()
-        bans.load(try await store.bannedUserIds())
+        announcements = Announcements()
         leaderboards = LeaderboardService(registry: registry)
         hub = LiveHub(leaderboards: leaderboards, configuration: configuration.live, metrics: metrics, logger: logger)
         readiness = Readiness()
-        writer = ScoreWriter(
-            store: store, leaderboards: leaderboards, hub: hub, readiness: readiness, metrics: metrics, configuration: configuration.writer,
-            logger: logger
+        follower = LogFollower(
+            store: store, leaderboards: leaderboards, hub: hub, bans: bans, announcements: announcements, readiness: readiness,
+            metrics: metrics, configuration: configuration.follower, logger: logger
         )
+        writer = LogWriter(store: store, follower: follower, leaderboards: leaderboards, metrics: metrics, logger: logger)
         var secret = configuration.jwtSecret
         if configuration.isProduction, (secret?.utf8.count ?? 0) < 32 {
             throw ConfigurationError("production mode needs PODIUM_JWT_SECRET (--jwt-secret) of at least 32 bytes")
@@ -71,11 +70,11 @@ public struct PodiumApplication: Sendable {
     static func openStore(_ configuration: ServerConfiguration) throws -> any PodiumStore {
         switch configuration.storage {
         case .memory:
-            return MemoryEventStore()
+            return MemoryStore()
         case .sqlite:
             do {
                 try FileManager.default.createDirectory(atPath: configuration.dataDirectory, withIntermediateDirectories: true)
-                return try SQLiteEventStore(path: (configuration.dataDirectory as NSString).appendingPathComponent("podium.sqlite"))
+                return try SQLiteStore(path: (configuration.dataDirectory as NSString).appendingPathComponent("podium.sqlite"))
             } catch {
                 throw ConfigurationError("cannot open the database in \(configuration.dataDirectory): \(error)")
             }
@@ -104,7 +103,9 @@ public struct PodiumApplication: Sendable {
         ).addRoutes(to: router)
         ActionController(leaderboards: leaderboards, accounts: store, writer: writer, submissions: submissions, bans: bans, maxBodySize: bodyLimit)
             .addRoutes(to: router)
-        AdminController(leaderboards: leaderboards, store: store, writer: writer, bans: bans, maxBodySize: bodyLimit).addRoutes(to: router)
+        AdminController(
+            leaderboards: leaderboards, accounts: store, announcements: announcements, writer: writer, maxBodySize: bodyLimit
+        ).addRoutes(to: router)
         PageController(
             publicDirectory: configuration.publicDirectory, openAPIFile: configuration.openAPIFile, isProduction: configuration.isProduction
         ).addRoutes(to: router)
@@ -138,7 +139,8 @@ public struct PodiumApplication: Sendable {
     /// Every service of the server in one group. On graceful shutdown the hub (last)
     /// stops first and closes every socket with 1001; then the HTTP server finishes the
     /// requests in flight (closing those still open after the grace period); then the
-    /// writer commits what is queued and writes a final snapshot.
+    /// writer commits what is queued; then the follower folds it and writes a final
+    /// snapshot.
     public func makeServiceGroup(
         gracefulShutdownSignals: [UnixSignal] = [.sigterm, .sigint],
         onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
@@ -153,6 +155,7 @@ public struct PodiumApplication: Sendable {
         return ServiceGroup(
             configuration: .init(
                 services: [
+                    .init(service: follower),
                     .init(service: writer),
                     .init(service: ShutdownDeadline(wrapped: application, limit: configuration.shutdownGrace, logger: logger)),
                     .init(service: hub),

@@ -55,7 +55,7 @@ public struct ServerConfiguration: Sendable {
     /// Limits of the live hub.
     public var live = LiveHub.Configuration()
     /// Snapshots and replay.
-    public var writer = ScoreWriter.Configuration()
+    public var follower = LogFollower.Configuration()
 
     public init() {}
 }

@@ -3,14 +3,11 @@ import PodiumEngine
 import Synchronization
 
 /// One game's definition and board. The board is guarded by its own lock, so games do
-/// not contend with each other.
+/// not contend with each other. Its versions are log positions (the sequence of the event
+/// that last changed a view), so every instance that folded the same log reports the same
+/// version for the same state.
 final class GameBoard: Sendable {
     let game: Game
-    /// Added to the board's versions wherever a client sees them. It is the time the board
-    /// was made, in microseconds, and above every version of the board it replaced: a
-    /// client that resumes with a version from an earlier process or an earlier fold of
-    /// this game never matches this board by chance, and gets its state again.
-    private let versionBase: UInt64
     private let state: Mutex<State>
 
     private struct State {
@@ -37,11 +34,8 @@ final class GameBoard: Sendable {
     /// each time.
     private static let maxCachedPages = 64
 
-    /// A board for `game`, whose versions follow those of `previous`, the board it replaces.
-    init(game: Game, board: sending Board, updatedAt: Int64, replacing previous: GameBoard? = nil) {
+    init(game: Game, board: sending Board, updatedAt: Int64) {
         self.game = game
-        let now = UInt64(clamping: Timestamp.now()) * 1000
-        self.versionBase = max(now, previous.map { $0.versionBase + $0.withBoard { board, _ in board.version } + 1 } ?? 0)
         self.state = Mutex(State(board: board, updatedAt: updatedAt))
     }
 
@@ -79,7 +73,7 @@ final class GameBoard: Sendable {
         return encoded
     }
 
-    /// Applies a logged event (on replay and after commit); nil if it changed nothing.
+    /// Applies a logged score or removal; nil if it changed nothing.
     func apply(_ event: LoggedEvent, now: Int64) -> BoardChange? {
         state.withLock { state in
             let change = event.apply(to: state.board)
@@ -99,28 +93,13 @@ final class GameBoard: Sendable {
         withBoard { board, _ in board.snapshot() }
     }
 
-    /// Removes a player (moderation).
-    func remove(userId: String, now: Int64) -> BoardChange? {
-        state.withLock { state in
-            let change = state.board.remove(userId: userId)
-            if change != nil { state.updatedAt = now }
-            return change
-        }
-    }
-
-    /// The version clients see of `partition`'s top N; `board` is this game's board, read
-    /// under its lock.
-    func clientTopVersion(of partition: Partition, in board: Board) -> UInt64 {
-        versionBase + board.topVersion(of: partition)
-    }
-
     /// The live state of `partition`: its top N.
     func topView(of partition: Partition) -> LeaderboardView {
         withBoard { board, updatedAt in
             LeaderboardView(
                 gameId: game.id, scope: partition == .global ? .global : .local, countryCode: partition.country, userId: nil,
                 entries: board.top(partition, limit: game.topN), updatedAt: updatedAt,
-                version: clientTopVersion(of: partition, in: board), total: board.count(in: partition), nextCursor: nil
+                version: board.topVersion(of: partition), total: board.count(in: partition), nextCursor: nil
             )
         }
     }
@@ -131,7 +110,7 @@ final class GameBoard: Sendable {
             let entry = board.entry(of: userId, in: .global)
             return LeaderboardView(
                 gameId: game.id, scope: .personal, countryCode: entry?.countryCode, userId: userId,
-                entries: entry.map { [$0] } ?? [], updatedAt: updatedAt, version: versionBase + board.version,
+                entries: entry.map { [$0] } ?? [], updatedAt: updatedAt, version: board.version,
                 total: board.count(in: .global), nextCursor: nil
             )
         }

@@ -34,18 +34,10 @@ public final class LeaderboardService: Sendable {
         return board
     }
 
-    /// Adds a game, or replaces its definition and board (after an admin edit).
-    func upsertGame(_ game: Game, board: sending Board) {
-        let previous = boards.withLock { $0[game.id] }
-        let replacement = GameBoard(game: game, board: board, updatedAt: Timestamp.now(), replacing: previous)
+    /// Adds a game, or replaces its definition and board (after an admin edit, a restore).
+    func setGame(_ game: Game, board: sending Board) {
+        let replacement = GameBoard(game: game, board: board, updatedAt: Timestamp.now())
         boards.withLock { $0[game.id] = replacement }
-    }
-
-    /// Puts a restored board in place of a game's current one.
-    func replaceBoard(of gameId: String, with board: sending Board) throws(APIError) {
-        let previous = try gameBoard(gameId)
-        let replacement = GameBoard(game: previous.game, board: board, updatedAt: Timestamp.now(), replacing: previous)
-        boards.withLock { $0[gameId] = replacement }
     }
 
     func game(_ gameId: String) throws(APIError) -> Game {
@@ -93,7 +85,7 @@ public final class LeaderboardService: Sendable {
             .mapError(APIError.init).get()
         return LeaderboardView(
             gameId: gameBoard.game.id, scope: partition == .global ? .global : .local, countryCode: partition.country, userId: nil,
-            entries: page.entries, updatedAt: updatedAt, version: gameBoard.clientTopVersion(of: partition, in: board), total: page.total,
+            entries: page.entries, updatedAt: updatedAt, version: board.topVersion(of: partition), total: page.total,
             nextCursor: page.nextCursor
         )
     }
@@ -118,7 +110,7 @@ public final class LeaderboardService: Sendable {
             return LeaderboardView(
                 gameId: gameId, scope: scope, countryCode: partition.country, userId: userId,
                 entries: board.around(userId, in: partition, radius: radius) ?? [], updatedAt: updatedAt,
-                version: gameBoard.clientTopVersion(of: partition, in: board), total: board.count(in: partition), nextCursor: nil
+                version: board.topVersion(of: partition), total: board.count(in: partition), nextCursor: nil
             )
         }
     }

@@ -22,6 +22,7 @@ public final class PodiumMetrics: Sendable {
     let commitDuration: DurationHistogram
     let commitGroupSize: ValueHistogram
     let restoreSeconds: Gauge
+    let followerReadErrors: Counter
     /// The labelled series already made, so a request finds its own with one lookup.
     private let requestSeries = LabelledSeries<RequestLabels, (requests: Counter, duration: DurationHistogram)>()
     private let submissionSeries = LabelledSeries<[String], Counter>()
@@ -69,6 +70,9 @@ public final class PodiumMetrics: Sendable {
         )
         restoreSeconds = registry.makeGauge(
             descriptor: .init(namespace: "podium", subsystem: "store", metricName: "restore_duration", unitName: "seconds", helpText: "Start-up restore: snapshots plus replay.")
+        )
+        followerReadErrors = registry.makeCounter(
+            descriptor: .init(namespace: "podium", subsystem: "log", metricName: "read_errors", unitName: "total", helpText: "Failed reads of the log by this instance's follower.")
         )
     }
 

@@ -53,6 +53,9 @@ struct RequestMiddleware: RouterMiddleware {
             // The client sent a broken request or went away in the middle of its body.
             logger.debug("request not read", metadata: ["error": "\(error)"])
             return APIError(.badRequest, code: "BAD_REQUEST", message: "The request could not be read: \(error).")
+        case let error as StoreError:
+            logger.warning("the store failed", metadata: ["error": "\(error)"])
+            return APIError.storageUnavailable("The data store is unavailable right now.")
         case is CancellationError:
             // Cut off by the end of the shutdown grace period.
             return APIError(.serviceUnavailable, code: "SHUTTING_DOWN", message: "The server is shutting down.")

@@ -6,7 +6,7 @@ import PodiumEngine
 struct ActionController {
     let leaderboards: LeaderboardService
     let accounts: any AccountStore
-    let writer: ScoreWriter
+    let writer: LogWriter
     let submissions: RateLimiter
     let bans: BanList
     let maxBodySize: Int

@@ -3,12 +3,13 @@ import Hummingbird
 import PodiumEngine
 
 /// The admin API: games, announcements, moderation (removals and bans) and flagged
-/// submissions. Every route needs the admin role.
+/// submissions. Every route needs the admin role. Every change is a log event, so every
+/// instance folds it in the same order as the scores around it.
 struct AdminController {
     let leaderboards: LeaderboardService
-    let store: any PodiumStore
-    let writer: ScoreWriter
-    let bans: BanList
+    let accounts: any AccountStore
+    let announcements: Announcements
+    let writer: LogWriter
     let maxBodySize: Int
 
     struct AnnouncementBody: Decodable {
@@ -59,12 +60,7 @@ struct AdminController {
     }
 
     private func save(_ game: Game) async throws {
-        do {
-            try await store.saveGame(game)
-        } catch is StoreError {
-            throw APIError.storageUnavailable("The game cannot be saved right now.")
-        }
-        try await writer.reconfigure(game)
+        _ = try await writer.submit(.administrative(.gameDefinition, gameId: game.id, payload: try LoggedEvent.payload(game)))
     }
 
     private func gameResponse(_ game: Game, status: HTTPResponse.Status) -> Response {
@@ -80,7 +76,7 @@ struct AdminController {
         json.beginObject()
         json.key("announcements")
         json.beginArray()
-        for announcement in try await store.announcements() { announcement.write(to: &json) }
+        for announcement in announcements.all { announcement.write(to: &json) }
         json.endArray()
         json.endObject()
         return .json(json.buffer)
@@ -91,30 +87,34 @@ struct AdminController {
         let body = try await validAnnouncement(request)
         let now = Timestamp.now()
         let announcement = Announcement(id: UUID().uuidString.lowercased(), title: body.title, body: body.body, createdAt: now, updatedAt: now)
-        try await storing { try await store.saveAnnouncement(announcement) }
+        try await save(announcement)
         return announcementResponse(announcement, status: .created)
     }
 
     @Sendable func updateAnnouncement(_ request: Request, context: PodiumRequestContext) async throws -> Response {
         _ = try context.requireAdmin()
         let id = try context.parameters.require("id")
-        guard var announcement = try await store.announcements().first(where: { $0.id == id }) else {
+        guard var announcement = announcements.announcement(id: id) else {
             throw APIError.notFound("There is no announcement '\(id)'.")
         }
         let body = try await validAnnouncement(request)
         announcement.title = body.title
         announcement.body = body.body
         announcement.updatedAt = Timestamp.now()
-        try await storing { [announcement] in try await store.saveAnnouncement(announcement) }
+        try await save(announcement)
         return announcementResponse(announcement, status: .ok)
     }
 
     @Sendable func deleteAnnouncement(_ request: Request, context: PodiumRequestContext) async throws -> Response {
         _ = try context.requireAdmin()
         let id = try context.parameters.require("id")
-        let deleted = try await storing { try await store.deleteAnnouncement(id: id) }
-        guard deleted else { throw APIError.notFound("There is no announcement '\(id)'.") }
+        guard announcements.announcement(id: id) != nil else { throw APIError.notFound("There is no announcement '\(id)'.") }
+        _ = try await writer.submit(.administrative(.announcementRemoval, payload: id))
         return Response(status: .noContent)
+    }
+
+    private func save(_ announcement: Announcement) async throws {
+        _ = try await writer.submit(.administrative(.announcement, payload: try LoggedEvent.payload(announcement)))
     }
 
     private func validAnnouncement(_ request: Request) async throws -> AnnouncementBody {
@@ -139,19 +139,15 @@ struct AdminController {
         let userId = try context.parameters.require("userId")
         _ = try leaderboards.game(gameId)
         guard try leaderboards.standing(gameId, userId: userId) != nil else { throw APIError.playerNotFound(userId) }
-        _ = try await writer.submit(LoggedEvent(gameId: gameId, kind: .removal, userId: userId, achievedAt: Timestamp.now(), source: .admin))
+        _ = try await writer.submit(.administrative(.removal, gameId: gameId, userId: userId))
         return .json(ByteBuffer(string: #"{"ok":true}"#))
     }
 
     @Sendable func ban(_ request: Request, context: PodiumRequestContext) async throws -> Response {
         _ = try context.requireAdmin()
         let userId = try context.parameters.require("userId")
-        let found = try await storing { try await store.banUser(id: userId, at: Timestamp.now()) }
-        guard found else { throw APIError.notFound("There is no user '\(userId)'.") }
-        bans.ban(userId)
-        for game in leaderboards.games where try leaderboards.standing(game.id, userId: userId) != nil {
-            _ = try await writer.submit(LoggedEvent(gameId: game.id, kind: .removal, userId: userId, achievedAt: Timestamp.now(), source: .admin))
-        }
+        guard try await accounts.user(id: userId) != nil else { throw APIError.notFound("There is no user '\(userId)'.") }
+        _ = try await writer.submit(.administrative(.ban, userId: userId))
         return .json(ByteBuffer(string: #"{"ok":true}"#))
     }
 
@@ -166,7 +162,7 @@ struct AdminController {
         json.beginObject()
         json.key("flags")
         json.beginArray()
-        for flag in try await store.flags(limit: limit) {
+        for flag in try await accounts.flags(limit: limit) {
             json.beginObject()
             json.field("userId", flag.userId)
             json.field("gameId", flag.gameId)
@@ -178,15 +174,6 @@ struct AdminController {
         json.endArray()
         json.endObject()
         return .json(json.buffer)
-    }
-
-    /// Runs a store call, turning its failure into 503.
-    private func storing<T: Sendable>(_ body: () async throws -> T) async throws -> T {
-        do {
-            return try await body()
-        } catch is StoreError {
-            throw APIError.storageUnavailable("The change cannot be saved right now.")
-        }
     }
 }
 

@@ -6,7 +6,7 @@ import PodiumEngine
 /// the shared secret in `x-realtime-secret`.
 struct IngestController {
     let leaderboards: LeaderboardService
-    let writer: ScoreWriter
+    let writer: LogWriter
     /// The shared secret; nil accepts callers on this machine only.
     let secret: String?
     let maxBodySize: Int

@@ -9,7 +9,7 @@ import Synchronization
 struct RunController {
     let leaderboards: LeaderboardService
     let accounts: any AccountStore
-    let writer: ScoreWriter
+    let writer: LogWriter
     let submissions: RateLimiter
     /// Run starts per user, limited like submissions: tokens cost a row each.
     let starts: RateLimiter

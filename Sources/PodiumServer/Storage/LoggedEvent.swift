@@ -1,6 +1,7 @@
+import Foundation
 import PodiumEngine
 
-/// Where an accepted score came from.
+/// Where an event came from.
 public enum EventSource: String, Sendable, Codable {
     /// A trusted game server (`POST /score`).
     case ingest
@@ -8,17 +9,29 @@ public enum EventSource: String, Sendable, Codable {
     case run
     /// A completed action (`POST /api/actions/complete`).
     case action
-    /// A moderator (removals).
+    /// A moderator (removals, bans, games, announcements).
     case admin
 }
 
-/// One entry of the append-only log. Boards are a pure fold of these, in sequence order.
+/// One entry of the append-only log. Boards, bans, game definitions and announcements
+/// are a pure fold of these, in sequence order, on every instance.
 public struct LoggedEvent: Sendable, Equatable {
     public enum Kind: Int, Sendable {
         /// A score for a player, combined by the game's operator.
         case score = 0
-        /// A player's removal from the board (moderation).
+        /// A player's removal from one game's board (moderation).
         case removal = 1
+        /// A ban of `userId`: refused from then on and removed from every board.
+        case ban = 2
+        /// A game created or redefined; `payload` is its JSON definition.
+        case gameDefinition = 3
+        /// An announcement created or edited; `payload` is its JSON.
+        case announcement = 4
+        /// The announcement whose id is `payload` deleted.
+        case announcementRemoval = 5
+
+        /// Whether the event changes what the admin console manages rather than one board.
+        var isAdministrative: Bool { rawValue >= Kind.ban.rawValue }
     }
 
     /// Position in the log, assigned at commit; 0 before.
@@ -29,7 +42,7 @@ public struct LoggedEvent: Sendable, Equatable {
     public var displayName: String
     public var countryCode: CountryCode?
     public var score: Int64
-    /// Milliseconds since 1970 at which the score was achieved.
+    /// Milliseconds since 1970 at which the score was achieved (or the change made).
     public var achievedAt: Int64
     public var source: EventSource
     /// The run id or action id the event answers; unique per game and user when set, so a
@@ -38,11 +51,15 @@ public struct LoggedEvent: Sendable, Equatable {
     /// The run session this event consumes (the SHA-256 of its token), in the same
     /// transaction that logs it.
     public var sessionTokenHash: String?
+    /// The definition a game or announcement event carries.
+    public var payload: String?
+    /// The instance that committed the event (``LogFollower/origin``).
+    public var origin: String
 
     public init(
         sequence: Int64 = 0, gameId: String, kind: Kind = .score, userId: String, displayName: String = "",
         countryCode: CountryCode? = nil, score: Int64 = 0, achievedAt: Int64, source: EventSource, reference: String? = nil,
-        sessionTokenHash: String? = nil
+        sessionTokenHash: String? = nil, payload: String? = nil, origin: String = ""
     ) {
         self.sequence = sequence
         self.gameId = gameId
@@ -55,6 +72,8 @@ public struct LoggedEvent: Sendable, Equatable {
         self.source = source
         self.reference = reference
         self.sessionTokenHash = sessionTokenHash
+        self.payload = payload
+        self.origin = origin
     }
 
     /// The engine's form of a score event.
@@ -62,31 +81,40 @@ public struct LoggedEvent: Sendable, Equatable {
         ScoreEvent(userId: userId, displayName: displayName, countryCode: countryCode, score: score, achievedAt: achievedAt)
     }
 
-    /// Applies this event to `board`. Events were checked before they were logged, so a
-    /// refusal here (which replay would repeat identically) leaves the board unchanged.
+    /// Applies a score or removal to `board`, whose version becomes this event's sequence
+    /// if it changed. Events were checked before they were logged, so a refusal here
+    /// (which every replay repeats identically) leaves the board unchanged.
     func apply(to board: Board) -> BoardChange? {
+        let version = UInt64(sequence)
         switch kind {
-        case .score: try? board.apply(scoreEvent)
-        case .removal: board.remove(userId: userId)
+        case .score: return try? board.apply(scoreEvent, version: version)
+        case .removal: return board.remove(userId: userId, version: version)
+        default: return nil
         }
     }
 }
 
-/// One game's encoded board at one log position.
-public struct BoardSnapshot: Sendable {
-    public var gameId: String
-    /// The last log sequence folded into `data`.
-    public var sequence: Int64
-    /// The ranking rules the board was folded under (``Game/rulesFingerprint``); a
-    /// snapshot taken under other rules is ignored and the log replayed instead.
-    public var rules: String
-    public var data: [UInt8]
+extension LoggedEvent {
+    /// A moderator's event of `kind`, for `gameId` or none.
+    static func administrative(
+        _ kind: Kind, gameId: String = "", userId: String = "", payload: String? = nil
+    ) -> LoggedEvent {
+        LoggedEvent(gameId: gameId, kind: kind, userId: userId, achievedAt: Timestamp.now(), source: .admin, payload: payload)
+    }
 
-    public init(gameId: String, sequence: Int64, rules: String, data: [UInt8]) {
-        self.gameId = gameId
-        self.sequence = sequence
-        self.rules = rules
-        self.data = data
+    /// The definition a `gameDefinition` event carries.
+    var definedGame: Game? {
+        payload.flatMap { try? JSONDecoder().decode(Game.self, from: Data($0.utf8)) }
+    }
+
+    /// The announcement an `announcement` event carries.
+    var savedAnnouncement: Announcement? {
+        payload.flatMap { try? JSONDecoder().decode(Announcement.self, from: Data($0.utf8)) }
+    }
+
+    /// The JSON text of a definition carried by an event.
+    static func payload(_ value: some Encodable) throws -> String {
+        String(decoding: try JSONEncoder().encode(value), as: UTF8.self)
     }
 }
 
@@ -102,12 +130,13 @@ public enum CommitOutcome: Sendable, Equatable {
 
 /// Why the store could not do what was asked.
 public enum StoreError: Error, CustomStringConvertible {
-    /// The store cannot write now (read-only file, full disk, locked database).
+    /// The store cannot read or write now (read-only file, full disk, locked database,
+    /// a database server that went away).
     case unavailable(String)
 
     public var description: String {
         switch self {
-        case .unavailable(let reason): "the store cannot write: \(reason)"
+        case .unavailable(let reason): "the store is unavailable: \(reason)"
         }
     }
 }

@@ -28,7 +28,7 @@ struct LogBenchCommand: AsyncParsableCommand {
 
     func run() async throws {
         try FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true)
-        let store = try SQLiteEventStore(path: (dataDirectory as NSString).appendingPathComponent("podium.sqlite"))
+        let store = try SQLiteStore(path: (dataDirectory as NSString).appendingPathComponent("podium.sqlite"))
         var random = BenchRandom(seed: 7)
         let letters = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZ")
         let start = ContinuousClock.now
@@ -43,7 +43,7 @@ struct LogBenchCommand: AsyncParsableCommand {
                     score: Int64(random.below(maxScore)), achievedAt: 1_790_000_000_000 + Int64(index), source: .ingest
                 )
             }
-            _ = try await store.commit(batch)
+            _ = try await store.append(batch)
             written += batch.count
             if written % 1_000_000 == 0 { print("events written: \(written)") }
         }

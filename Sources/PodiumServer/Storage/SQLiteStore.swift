@@ -4,7 +4,7 @@ import PodiumEngine
 
 /// The embedded default store: one SQLite file in WAL mode with synchronous commits, so a
 /// committed event survives a crash of the process or of the machine.
-public final class SQLiteEventStore: PodiumStore {
+public final class SQLiteStore: PodiumStore {
     let pool: DatabasePool
     /// Commits the small writes of concurrent requests together.
     let groupedWrites: GroupedWrites
@@ -106,10 +106,41 @@ public final class SQLiteEventStore: PodiumStore {
         migrator.registerMigration("v4: run sessions by expiry") { db in
             try db.execute(sql: "CREATE INDEX run_sessions_expiry ON run_sessions(expires_at)")
         }
+        migrator.registerMigration("v5: admin state in the log") { db in
+            // Games, announcements and bans become log events (appended after everything
+            // logged so far, in that order), so every fold sees them in order with scores.
+            try db.execute(
+                sql: """
+                    ALTER TABLE score_events ADD COLUMN payload TEXT;
+                    ALTER TABLE score_events ADD COLUMN origin TEXT NOT NULL DEFAULT '';
+                    CREATE INDEX score_events_administrative ON score_events(sequence) WHERE kind >= 2;
+                    INSERT INTO score_events (game_id, kind, user_id, display_name, score, achieved_at, source, payload, recorded_at)
+                        SELECT id, 3, '', '', 0, updated_at, 'admin', definition, updated_at FROM games ORDER BY id;
+                    INSERT INTO score_events (game_id, kind, user_id, display_name, score, achieved_at, source, payload, recorded_at)
+                        SELECT '', 4, '', '', 0, updated_at, 'admin',
+                            json_object('id', id, 'title', title, 'body', body, 'createdAt', created_at, 'updatedAt', updated_at),
+                            updated_at
+                        FROM announcements ORDER BY created_at, id;
+                    INSERT INTO score_events (game_id, kind, user_id, display_name, score, achieved_at, source, recorded_at)
+                        SELECT '', 2, id, '', 0, banned_at, 'admin', banned_at FROM users WHERE banned_at IS NOT NULL ORDER BY id;
+                    DROP TABLE games;
+                    DROP TABLE announcements;
+                    """
+            )
+            // A new log numbers its events from its creation time (see firstSequenceOfNewLog).
+            if try Int.fetchOne(db, sql: "SELECT count(*) FROM score_events") == 0 {
+                try db.execute(sql: "DELETE FROM sqlite_sequence WHERE name = 'score_events'")
+                try db.execute(
+                    sql: "INSERT INTO sqlite_sequence (name, seq) VALUES ('score_events', ?)", arguments: [firstSequenceOfNewLog()]
+                )
+            }
+        }
         return migrator
     }
 
-    public func commit(_ events: [LoggedEvent]) async throws -> [CommitOutcome] {
+    public var isShared: Bool { false }
+
+    public func append(_ events: [LoggedEvent]) async throws -> [CommitOutcome] {
         let now = Timestamp.now()
         do {
             return try await pool.write { db in
@@ -131,13 +162,14 @@ public final class SQLiteEventStore: PodiumStore {
                     try db.cachedStatement(
                         sql: """
                             INSERT INTO score_events (game_id, kind, user_id, display_name, country_code, score, achieved_at,
-                                source, reference, session_token_hash, recorded_at)
-                            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                source, reference, session_token_hash, payload, origin, recorded_at)
+                            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                             """
                     ).execute(
                         arguments: [
                             event.gameId, event.kind.rawValue, event.userId, event.displayName, event.countryCode?.description,
-                            event.score, event.achievedAt, event.source.rawValue, event.reference, event.sessionTokenHash, now,
+                            event.score, event.achievedAt, event.source.rawValue, event.reference, event.sessionTokenHash, event.payload,
+                            event.origin, now,
                         ]
                     )
                     return .logged(db.lastInsertedRowID)
@@ -148,24 +180,27 @@ public final class SQLiteEventStore: PodiumStore {
         }
     }
 
-    public func readEvents(after sequence: Int64, chunkSize: Int, _ body: @Sendable ([LoggedEvent]) throws -> Void) async throws {
-        try await pool.read { db in
-            let rows = try Row.fetchCursor(db, sql: "SELECT * FROM score_events WHERE sequence > ? ORDER BY sequence", arguments: [sequence])
-            var chunk: [LoggedEvent] = []
-            chunk.reserveCapacity(chunkSize)
-            while let row = try rows.next() {
-                chunk.append(Self.event(from: row))
-                if chunk.count == chunkSize {
-                    try body(chunk)
-                    chunk.removeAll(keepingCapacity: true)
-                }
-            }
-            if !chunk.isEmpty { try body(chunk) }
+    public func events(after sequence: Int64, limit: Int) async throws -> [LoggedEvent] {
+        try await reading { db in
+            try Row.fetchAll(
+                db.cachedStatement(sql: "SELECT * FROM score_events WHERE sequence > ? ORDER BY sequence LIMIT ?"),
+                arguments: [sequence, limit]
+            ).map(Self.event)
         }
     }
 
+    public func administrativeEvents(through sequence: Int64) async throws -> [LoggedEvent] {
+        try await reading { db in
+            try Row.fetchAll(
+                db, sql: "SELECT * FROM score_events WHERE kind >= 2 AND sequence <= ? ORDER BY sequence", arguments: [sequence]
+            ).map(Self.event)
+        }
+    }
+
+    public func followAppends(_ body: @escaping @Sendable () -> Void) async throws {}
+
     public func snapshots() async throws -> [BoardSnapshot] {
-        try await pool.read { db in
+        try await reading { db in
             try Row.fetchAll(db, sql: "SELECT game_id, sequence, rules, data FROM board_snapshots").map { row in
                 let data: Data = row["data"]
                 return BoardSnapshot(gameId: row["game_id"], sequence: row["sequence"], rules: row["rules"], data: Array(data))
@@ -182,6 +217,7 @@ public final class SQLiteEventStore: PodiumStore {
                         INSERT INTO board_snapshots (game_id, sequence, rules, data, created_at) VALUES (?, ?, ?, ?, ?)
                         ON CONFLICT(game_id) DO UPDATE SET sequence = excluded.sequence, rules = excluded.rules,
                             data = excluded.data, created_at = excluded.created_at
+                        WHERE excluded.sequence >= board_snapshots.sequence
                         """,
                     arguments: [snapshot.gameId, snapshot.sequence, snapshot.rules, Data(snapshot.data), now]
                 )
@@ -189,91 +225,12 @@ public final class SQLiteEventStore: PodiumStore {
         }
     }
 
-    public func createUser(_ user: UserRecord) async throws -> Bool {
-        try await writing { db in
-            try db.execute(
-                sql: """
-                    INSERT INTO users (id, username, password_hash, display_name, country_code, role, created_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING
-                    """,
-                arguments: [
-                    user.id, user.username, user.passwordHash, user.displayName, user.countryCode?.description, user.role.rawValue,
-                    user.createdAt,
-                ]
-            )
-            return db.changesCount == 1
-        }
-    }
-
-    public func user(username: String) async throws -> UserRecord? {
-        try await pool.read { db in try Row.fetchOne(db, sql: "SELECT * FROM users WHERE username = ?", arguments: [username]).map(Self.user) }
-    }
-
-    public func user(id: String) async throws -> UserRecord? {
-        try await pool.read { db in try Row.fetchOne(db, sql: "SELECT * FROM users WHERE id = ?", arguments: [id]).map(Self.user) }
-    }
-
-    public func setAdmins(usernames: Set<String>) async throws -> Set<String> {
-        let names = Array(usernames)
-        return try await writing { db in
-            try db.execute(sql: "UPDATE users SET role = 'player' WHERE role = 'admin'")
-            if !names.isEmpty {
-                try db.execute(
-                    sql: "UPDATE users SET role = 'admin' WHERE username IN (\(databaseQuestionMarks(count: names.count)))",
-                    arguments: StatementArguments(names)
-                )
-            }
-            return Set(try String.fetchAll(db, sql: "SELECT id FROM users WHERE role = 'admin'"))
-        }
-    }
-
-    public func deleteSessions(expiredBefore time: Int64) async throws -> Int {
-        try await writing { db in
-            try db.execute(sql: "DELETE FROM run_sessions WHERE expires_at < ?", arguments: [time])
-            return db.changesCount
-        }
-    }
-
-    public func createSession(_ session: RunSession) async throws -> Bool {
-        try await writing { db in
-            do {
-                try db.cachedStatement(
-                    sql: "INSERT INTO run_sessions (token_hash, user_id, game_id, issued_at, expires_at) VALUES (?, ?, ?, ?, ?)"
-                ).execute(arguments: [session.tokenHash, session.userId, session.gameId, session.issuedAt, session.expiresAt])
-                return true
-            } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_FOREIGNKEY {
-                return false
-            }
-        }
-    }
-
-    public func session(tokenHash: String) async throws -> RunSession? {
-        try await pool.read { db in
-            try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM run_sessions WHERE token_hash = ?"), arguments: [tokenHash]).map { row in
-                RunSession(
-                    tokenHash: row["token_hash"], userId: row["user_id"], gameId: row["game_id"], issuedAt: row["issued_at"],
-                    expiresAt: row["expires_at"], consumedAt: row["consumed_at"]
-                )
-            }
-        }
-    }
-
-    public func recordFlag(_ flag: FlaggedSubmission) async throws {
-        try await writing { db in
-            try db.execute(
-                sql: "INSERT INTO flagged_submissions (user_id, game_id, score, reason, flagged_at) VALUES (?, ?, ?, ?, ?)",
-                arguments: [flag.userId, flag.gameId, flag.score, flag.reason, flag.flaggedAt]
-            )
-        }
-    }
-
-    public func flags(limit: Int) async throws -> [FlaggedSubmission] {
-        try await pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM flagged_submissions ORDER BY id DESC LIMIT ?", arguments: [limit]).map { row in
-                FlaggedSubmission(
-                    userId: row["user_id"], gameId: row["game_id"], score: row["score"], reason: row["reason"], flaggedAt: row["flagged_at"]
-                )
-            }
+    /// A read whose database errors become ``StoreError/unavailable(_:)``.
+    func reading<T: Sendable>(_ value: @Sendable @escaping (Database) throws -> T) async throws -> T {
+        do {
+            return try await pool.read(value)
+        } catch let error as DatabaseError {
+            throw StoreError.unavailable(error.message ?? error.description)
         }
     }
 
@@ -287,7 +244,7 @@ public final class SQLiteEventStore: PodiumStore {
         }
     }
 
-    private static func user(from row: Row) -> UserRecord {
+    static func user(from row: Row) -> UserRecord {
         UserRecord(
             id: row["id"], username: row["username"], passwordHash: row["password_hash"], displayName: row["display_name"],
             countryCode: (row["country_code"] as String?).flatMap { CountryCode($0) },
@@ -301,7 +258,7 @@ public final class SQLiteEventStore: PodiumStore {
             userId: row["user_id"], displayName: row["display_name"],
             countryCode: (row["country_code"] as String?).flatMap { CountryCode($0) }, score: row["score"],
             achievedAt: row["achieved_at"], source: EventSource(rawValue: row["source"]) ?? .ingest, reference: row["reference"],
-            sessionTokenHash: row["session_token_hash"]
+            sessionTokenHash: row["session_token_hash"], payload: row["payload"], origin: row["origin"]
         )
     }
 }

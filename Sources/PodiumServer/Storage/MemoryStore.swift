@@ -2,8 +2,10 @@ import Synchronization
 
 /// A store that keeps the log in memory: for tests and demos (`--storage memory`).
 /// Everything is lost when the process ends.
-public final class MemoryEventStore: PodiumStore {
+public final class MemoryStore: PodiumStore {
     private struct State {
+        /// The sequence before the first event (``firstSequenceOfNewLog()``).
+        var base: Int64
         var events: [LoggedEvent] = []
         var references: [String: Int] = [:]
         var snapshots: [String: BoardSnapshot] = [:]
@@ -11,16 +13,15 @@ public final class MemoryEventStore: PodiumStore {
         var userIdsByName: [String: String] = [:]
         var sessions: [String: RunSession] = [:]
         var flags: [FlaggedSubmission] = []
-        var games: [String: Game] = [:]
-        var announcements: [String: Announcement] = [:]
-        var banned: Set<String> = []
     }
 
-    private let state = Mutex(State())
+    private let state = Mutex(State(base: firstSequenceOfNewLog()))
 
     public init() {}
 
-    public func commit(_ events: [LoggedEvent]) async throws -> [CommitOutcome] {
+    public var isShared: Bool { false }
+
+    public func append(_ events: [LoggedEvent]) async throws -> [CommitOutcome] {
         let now = Timestamp.now()
         return state.withLock { state in
             events.map { event in
@@ -33,7 +34,7 @@ public final class MemoryEventStore: PodiumStore {
                     state.sessions[tokenHash]?.consumedAt = now
                 }
                 var logged = event
-                logged.sequence = Int64(state.events.count + 1)
+                logged.sequence = state.base + Int64(state.events.count + 1)
                 state.events.append(logged)
                 if let key { state.references[key] = state.events.count - 1 }
                 return .logged(logged.sequence)
@@ -41,14 +42,18 @@ public final class MemoryEventStore: PodiumStore {
         }
     }
 
-    public func readEvents(after sequence: Int64, chunkSize: Int, _ body: @Sendable ([LoggedEvent]) throws -> Void) async throws {
-        let events = state.withLock { Array($0.events.dropFirst(Int(max(0, sequence)))) }
-        var start = 0
-        while start < events.count {
-            try body(Array(events[start..<min(events.count, start + chunkSize)]))
-            start += chunkSize
+    public func events(after sequence: Int64, limit: Int) async throws -> [LoggedEvent] {
+        state.withLock { state in
+            let start = Int(min(max(0, sequence - state.base), Int64(state.events.count)))
+            return Array(state.events[start..<min(state.events.count, start + limit)])
         }
     }
+
+    public func administrativeEvents(through sequence: Int64) async throws -> [LoggedEvent] {
+        state.withLock { state in state.events.filter { $0.kind.isAdministrative && $0.sequence <= sequence } }
+    }
+
+    public func followAppends(_ body: @escaping @Sendable () -> Void) async throws {}
 
     public func snapshots() async throws -> [BoardSnapshot] {
         state.withLock { Array($0.snapshots.values) }
@@ -110,41 +115,11 @@ public final class MemoryEventStore: PodiumStore {
         state.withLock { Array($0.flags.suffix(limit).reversed()) }
     }
 
-    public func storedGames() async throws -> [Game] {
-        state.withLock { Array($0.games.values) }
-    }
-
-    public func saveGame(_ game: Game) async throws {
-        state.withLock { $0.games[game.id] = game }
-    }
-
-    public func announcements() async throws -> [Announcement] {
-        state.withLock { $0.announcements.values.sorted { ($0.createdAt, $0.id) > ($1.createdAt, $1.id) } }
-    }
-
-    public func saveAnnouncement(_ announcement: Announcement) async throws {
-        state.withLock { $0.announcements[announcement.id] = announcement }
-    }
-
-    public func deleteAnnouncement(id: String) async throws -> Bool {
-        state.withLock { $0.announcements.removeValue(forKey: id) != nil }
-    }
-
-    public func banUser(id: String, at time: Int64) async throws -> Bool {
-        state.withLock { state in
-            guard state.users[id] != nil else { return false }
-            state.banned.insert(id)
-            return true
-        }
-    }
-
-    public func bannedUserIds() async throws -> Set<String> {
-        state.withLock { $0.banned }
-    }
-
     public func saveSnapshots(_ snapshots: [BoardSnapshot]) async throws {
         state.withLock { state in
-            for snapshot in snapshots { state.snapshots[snapshot.gameId] = snapshot }
+            for snapshot in snapshots where snapshot.sequence >= state.snapshots[snapshot.gameId]?.sequence ?? 0 {
+                state.snapshots[snapshot.gameId] = snapshot
+            }
         }
     }
 }

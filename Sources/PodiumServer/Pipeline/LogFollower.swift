@@ -1,0 +1,264 @@
+import Logging
+import PodiumEngine
+import ServiceLifecycle
+import Synchronization
+
+/// The only way into the boards: reads the store's log in order and folds every event into
+/// the boards, the ban list, the games and the announcements, then publishes the changes
+/// to the live hub. Every instance runs one, so every instance folds the same log into the
+/// same state.
+///
+/// A store only this process writes hands its commits over (``offer(_:)``) instead of
+/// having them read back; a shared store is read after each notification of another
+/// instance's commit and every ``Configuration/pollInterval``, so a lost notification
+/// costs latency, never an event. Submitters are answered once the follower has applied
+/// their events (``answer(_:)``).
+public final class LogFollower: Service, Sendable {
+    public struct Configuration: Sendable {
+        /// How often boards are snapshotted (also at shutdown).
+        public var snapshotInterval = Duration.seconds(60)
+        /// Events read per query, at start-up and when catching up.
+        public var readLimit = 10_000
+        /// How often a shared log is read even when no notification came.
+        public var pollInterval = Duration.milliseconds(500)
+
+        public init() {}
+    }
+
+    /// A submitter waiting for the follower to reach its event.
+    struct Answer: Sendable {
+        /// The log position the answer must see.
+        var target: Int64
+        /// The submitter's own event, if it was logged (not a duplicate).
+        var ownSequence: Int64?
+        /// Called once the follower has applied `target`, with whether the own event changed its board.
+        var complete: @Sendable (_ changedBoard: Bool) -> Void
+    }
+
+    struct State {
+        var applied: Int64 = 0
+        var isRestored = false
+        var restoreWaiters: [CheckedContinuation<Void, Never>] = []
+        /// Commits of this process not yet folded, in log order (unshared stores only).
+        var offered: [LoggedEvent] = []
+        var answers: [Answer] = []
+        /// For this instance's events already applied: whether each changed its board.
+        var results: [Int64: Bool] = [:]
+        var wakeRequested = false
+        var snapshotDue = false
+        var isClosed = false
+        var waiter: CheckedContinuation<Void, Never>?
+    }
+
+    /// This process's id in the log (``LoggedEvent/origin``).
+    public let origin: String
+    let store: any PodiumStore
+    let leaderboards: LeaderboardService
+    let hub: LiveHub
+    let bans: BanList
+    let announcements: Announcements
+    let readiness: Readiness
+    let metrics: PodiumMetrics
+    let configuration: Configuration
+    let logger: Logger
+    let state = Mutex(State())
+    /// The sequence of the last snapshot written.
+    let snapshotSequence = Atomic<Int64>(0)
+
+    public init(
+        store: any PodiumStore, leaderboards: LeaderboardService, hub: LiveHub, bans: BanList, announcements: Announcements,
+        readiness: Readiness, metrics: PodiumMetrics, configuration: Configuration = .init(), logger: Logger
+    ) {
+        self.origin = Hex.random(bytes: 8)
+        self.store = store
+        self.leaderboards = leaderboards
+        self.hub = hub
+        self.bans = bans
+        self.announcements = announcements
+        self.readiness = readiness
+        self.metrics = metrics
+        self.configuration = configuration
+        self.logger = logger
+    }
+
+    /// The last log sequence folded into the boards.
+    public var appliedSequence: Int64 { state.withLock { $0.applied } }
+
+    /// Returns once the boards are restored (right away after that).
+    func waitUntilRestored() async {
+        await withCheckedContinuation { continuation in
+            let restored = state.withLock { state -> Bool in
+                if !state.isRestored { state.restoreWaiters.append(continuation) }
+                return state.isRestored
+            }
+            if restored { continuation.resume() }
+        }
+    }
+
+    /// Hands over events this process just committed to an unshared store, in log order.
+    func offer(_ events: [LoggedEvent]) {
+        guard !events.isEmpty else { return }
+        let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
+            state.offered += events
+            return Self.takeWaiter(&state)
+        }
+        waiter?.resume()
+    }
+
+    /// Asks for the log to be read again (another instance may have appended).
+    func wake() {
+        state.withLock { Self.takeWaiter(&$0) }?.resume()
+    }
+
+    /// Calls `answer.complete` once the follower has applied `answer.target`.
+    func answer(_ answer: Answer) {
+        let changed = state.withLock { state -> Bool? in
+            guard state.applied >= answer.target else {
+                state.answers.append(answer)
+                return nil
+            }
+            return answer.ownSequence.flatMap { state.results.removeValue(forKey: $0) } ?? false
+        }
+        if let changed { answer.complete(changed) }
+    }
+
+    private static func takeWaiter(_ state: inout State) -> CheckedContinuation<Void, Never>? {
+        state.wakeRequested = true
+        defer { state.waiter = nil }
+        return state.waiter
+    }
+
+    // MARK: Service
+
+    /// Restores the boards, marks the instance ready, then follows the log until graceful
+    /// shutdown, folds what is left and writes a final snapshot.
+    public func run() async throws {
+        try await restore()
+        readiness.markReady()
+        await withGracefulShutdownHandler {
+            await withDiscardingTaskGroup { group in
+                group.addTask { await self.repeatUntilCancelled(every: self.configuration.snapshotInterval) { $0.snapshotDue = true } }
+                if store.isShared {
+                    group.addTask { await self.repeatUntilCancelled(every: self.configuration.pollInterval) { _ in } }
+                    group.addTask { await self.followAppendsUntilCancelled() }
+                }
+                await self.followUntilClosed()
+                group.cancelAll()
+            }
+        } onGracefulShutdown: {
+            let waiter = self.state.withLock { state -> CheckedContinuation<Void, Never>? in
+                state.isClosed = true
+                return Self.takeWaiter(&state)
+            }
+            waiter?.resume()
+        }
+        await catchUp()
+        await writeSnapshots()
+    }
+
+    /// Wakes the follower every `interval`, marking `state` first.
+    private func repeatUntilCancelled(every interval: Duration, _ mark: @escaping @Sendable (inout State) -> Void) async {
+        while (try? await Task.sleep(for: interval)) != nil {
+            state.withLock { state in
+                mark(&state)
+                return Self.takeWaiter(&state)
+            }?.resume()
+        }
+    }
+
+    /// Turns the store's notifications into wake-ups; when they break off (a database that
+    /// went away), tries again after a poll interval.
+    private func followAppendsUntilCancelled() async {
+        while !Task.isCancelled {
+            do {
+                try await store.followAppends { [weak self] in self?.wake() }
+            } catch {
+                logger.debug("log notifications interrupted", metadata: ["error": "\(error)"])
+            }
+            try? await Task.sleep(for: configuration.pollInterval)
+        }
+    }
+
+    private func followUntilClosed() async {
+        while true {
+            let (closed, snapshotDue) = await nextWake()
+            await catchUp()
+            if snapshotDue { await writeSnapshots() }
+            if closed { return }
+        }
+    }
+
+    /// Waits for a wake-up; says whether the follower is closing and a snapshot is due.
+    private func nextWake() async -> (closed: Bool, snapshotDue: Bool) {
+        while true {
+            let woken = state.withLock { state -> (Bool, Bool)? in
+                guard state.wakeRequested || state.isClosed else { return nil }
+                state.wakeRequested = false
+                defer { state.snapshotDue = false }
+                return (state.isClosed, state.snapshotDue)
+            }
+            if let woken { return woken }
+            await withCheckedContinuation { continuation in
+                let resumeNow = state.withLock { state -> Bool in
+                    if state.wakeRequested || state.isClosed { return true }
+                    state.waiter = continuation
+                    return false
+                }
+                if resumeNow { continuation.resume() }
+            }
+        }
+    }
+
+    /// Folds everything the log holds beyond what is applied: the offered commits of an
+    /// unshared store, else what the store returns, until it returns nothing.
+    func catchUp() async {
+        while true {
+            let events: [LoggedEvent]
+            if store.isShared {
+                do {
+                    events = try await store.events(after: appliedSequence, limit: configuration.readLimit)
+                } catch {
+                    metrics.followerReadErrors.increment()
+                    logger.warning("cannot read the log; retrying at the next wake-up", metadata: ["error": "\(error)"])
+                    return
+                }
+            } else {
+                events = state.withLock { state in
+                    defer { state.offered.removeAll(keepingCapacity: true) }
+                    return state.offered
+                }
+            }
+            guard !events.isEmpty else { return }
+            await fold(events)
+        }
+    }
+
+    /// Folds `events` (in log order) and answers the submitters they complete.
+    private func fold(_ events: [LoggedEvent]) async {
+        var own: [(Int64, Bool)] = []
+        var last = appliedSequence
+        for event in events where event.sequence > last {
+            let changed = await fold(event, restoring: nil)
+            if event.origin == origin { own.append((event.sequence, changed)) }
+            last = event.sequence
+        }
+        let completed = state.withLock { state -> [(Answer, Bool)] in
+            state.applied = last
+            for (sequence, changed) in own { state.results[sequence] = changed }
+            var completed: [(Answer, Bool)] = []
+            state.answers.removeAll { answer in
+                guard answer.target <= state.applied else { return false }
+                completed.append((answer, answer.ownSequence.flatMap { state.results.removeValue(forKey: $0) } ?? false))
+                return true
+            }
+            // Results nobody claims (a commit whose answer was lost with its connection)
+            // are dropped once far behind.
+            if state.results.count > 10_000 {
+                let horizon = state.applied - 10_000
+                state.results = state.results.filter { $0.key > horizon }
+            }
+            return completed
+        }
+        for (answer, changed) in completed { answer.complete(changed) }
+    }
+}

@@ -1,0 +1,211 @@
+import Logging
+import NIOCore
+import PodiumEngine
+import ServiceLifecycle
+import Synchronization
+
+/// The queue and group commit of the log: commits accepted events to the store in groups
+/// and answers each submitter once this instance's ``LogFollower`` has applied it.
+///
+/// Submitters queue their event and wait. The writer takes everything queued, checks each
+/// score against the current boards, commits the batch in one transaction (one fsync for
+/// the group) and hands the batch to the follower; the next batch is committed while the
+/// follower applies this one. An answer therefore means "committed and applied here", and
+/// its standing is read after that. When the store cannot write, the whole batch answers
+/// `STORAGE_UNAVAILABLE` and nothing is applied; the next batch tries again, so writes
+/// resume by themselves when the store recovers.
+public final class LogWriter: Service, Sendable {
+    /// What a submission did.
+    public struct Result: Sendable {
+        /// Whether the event changed its board (false for a duplicate).
+        public var changedBoard: Bool
+        /// The player's standing after the event.
+        public var standing: PlayerStanding?
+        public var outcome: CommitOutcome
+    }
+
+    private struct Write {
+        var event: LoggedEvent
+        var continuation: CheckedContinuation<Result, any Error>
+    }
+
+    private struct Queue {
+        var writes: [Write] = []
+        var waiter: CheckedContinuation<Void, Never>?
+        var isClosed = false
+    }
+
+    let store: any PodiumStore
+    let follower: LogFollower
+    let leaderboards: LeaderboardService
+    let metrics: PodiumMetrics
+    let logger: Logger
+    private let queue = Mutex(Queue())
+
+    public init(store: any PodiumStore, follower: LogFollower, leaderboards: LeaderboardService, metrics: PodiumMetrics, logger: Logger) {
+        self.store = store
+        self.follower = follower
+        self.leaderboards = leaderboards
+        self.metrics = metrics
+        self.logger = logger
+    }
+
+    /// Commits one event and answers once it is durable and applied by this instance.
+    /// - Throws: ``APIError`` `STORAGE_UNAVAILABLE` (503) when the store cannot write, or the
+    ///   engine's refusal (400) when the event does not fit the board.
+    public func submit(_ event: LoggedEvent) async throws -> Result {
+        try await withCheckedThrowingContinuation { continuation in
+            var event = event
+            event.origin = follower.origin
+            let accepted = queue.withLock { queue -> (Bool, CheckedContinuation<Void, Never>?) in
+                guard !queue.isClosed else { return (false, nil) }
+                queue.writes.append(Write(event: event, continuation: continuation))
+                defer { queue.waiter = nil }
+                return (true, queue.waiter)
+            }
+            accepted.1?.resume()
+            if !accepted.0 { continuation.resume(throwing: APIError.storageUnavailable("The server is shutting down.")) }
+        }
+    }
+
+    // MARK: Service
+
+    /// Commits once the boards are restored, until graceful shutdown; then commits what is
+    /// queued.
+    public func run() async throws {
+        await follower.waitUntilRestored()
+        await withGracefulShutdownHandler {
+            await self.commitUntilClosed()
+        } onGracefulShutdown: {
+            let waiter = self.queue.withLock { queue -> CheckedContinuation<Void, Never>? in
+                queue.isClosed = true
+                defer { queue.waiter = nil }
+                return queue.waiter
+            }
+            waiter?.resume()
+        }
+    }
+
+    /// Everything queued, waiting if nothing is; empty once closed and drained.
+    private func nextWrites() async -> [Write] {
+        while true {
+            let writes = queue.withLock { queue -> [Write]? in
+                if !queue.writes.isEmpty {
+                    defer { queue.writes.removeAll(keepingCapacity: true) }
+                    return queue.writes
+                }
+                return queue.isClosed ? [] : nil
+            }
+            if let writes { return writes }
+            await withCheckedContinuation { continuation in
+                let resumeNow = queue.withLock { queue -> Bool in
+                    if !queue.writes.isEmpty || queue.isClosed { return true }
+                    queue.waiter = continuation
+                    return false
+                }
+                if resumeNow { continuation.resume() }
+            }
+        }
+    }
+
+    private func commitUntilClosed() async {
+        while true {
+            let writes = await nextWrites()
+            if writes.isEmpty { return }
+            await commit(writes)
+        }
+    }
+
+    /// Checks and commits one group, hands it to the follower and registers each
+    /// submitter's answer.
+    private func commit(_ writes: [Write]) async {
+        var accepted: [Write] = []
+        var pendingTotals: [String: Int64] = [:]
+        for write in writes {
+            do {
+                try check(write.event, pendingTotals: &pendingTotals)
+                accepted.append(write)
+            } catch {
+                write.continuation.resume(throwing: error)
+            }
+        }
+        guard !accepted.isEmpty else { return }
+        let outcomes: [CommitOutcome]
+        let commitStart = ContinuousClock.now
+        do {
+            outcomes = try await store.append(accepted.map(\.event))
+            metrics.commitDuration.record(.now - commitStart)
+            metrics.commitGroupSize.record(Double(accepted.count))
+        } catch {
+            logger.error("the store cannot write; answering 503", metadata: ["error": "\(error)", "batch": "\(accepted.count)"])
+            for write in accepted { write.continuation.resume(throwing: APIError.storageUnavailable("Scores cannot be saved right now.")) }
+            return
+        }
+        var committed: [LoggedEvent] = []
+        for (write, outcome) in zip(accepted, outcomes) {
+            if case .logged(let sequence) = outcome {
+                var event = write.event
+                event.sequence = sequence
+                committed.append(event)
+            }
+        }
+        if store.isShared { follower.wake() } else { follower.offer(committed) }
+        for (write, outcome) in zip(accepted, outcomes) {
+            let (gameId, userId, continuation) = (write.event.gameId, write.event.userId, write.continuation)
+            var answer = LogFollower.Answer(target: follower.appliedSequence, ownSequence: nil) { [leaderboards] changed in
+                let standing = try? leaderboards.gameBoard(gameId).standing(of: userId)
+                continuation.resume(returning: Result(changedBoard: changed, standing: standing ?? nil, outcome: outcome))
+            }
+            switch outcome {
+            case .logged(let sequence): (answer.target, answer.ownSequence) = (sequence, sequence)
+            case .duplicate(let original): answer.target = original.sequence
+            case .sessionRejected: break
+            }
+            follower.answer(answer)
+        }
+    }
+
+    /// Refuses a score the board would refuse, before it is logged: above the game's
+    /// maximum, or an `incr` total that would overflow (counting earlier events of the
+    /// same group). Boards may lag other instances' commits; the fold refuses the same
+    /// events on every instance, so a late refusal changes nothing anywhere.
+    private func check(_ event: LoggedEvent, pendingTotals: inout [String: Int64]) throws {
+        guard event.kind == .score else { return }
+        let gameBoard = try leaderboards.gameBoard(event.gameId)
+        let game = gameBoard.game
+        if let maxScore = game.maxScore, event.score > maxScore {
+            throw APIError(BoardError.scoreOutOfRange(score: event.score, maxScore: maxScore))
+        }
+        guard game.scoreOperator == .incr else { return }
+        let key = event.gameId + "\u{0}" + event.userId
+        let current = pendingTotals[key] ?? gameBoard.standing(of: event.userId)?.entry.score ?? 0
+        let (total, overflow) = current.addingReportingOverflow(event.score)
+        if overflow { throw APIError(BoardError.scoreOverflow(current: current, increment: event.score)) }
+        pendingTotals[key] = total
+    }
+}
+
+extension LogWriter.Result {
+    /// `{"ok":true,"runId"?,"applied","duplicate"?,"standing"}`: the answer of a
+    /// submission. A run already logged under its runId says `duplicate: true`.
+    func encoded(gameId: String, runId: String? = nil) -> ByteBuffer {
+        var json = JSONWriter(capacity: 512)
+        json.beginObject()
+        json.field("ok", true)
+        if let runId { json.field("runId", runId) }
+        json.field("applied", changedBoard)
+        if case .duplicate = outcome { json.field("duplicate", true) }
+        if let standing {
+            json.key("standing")
+            standing.write(to: &json, gameId: gameId)
+        }
+        json.endObject()
+        return json.buffer
+    }
+}
+
+extension APIError {
+    static func storageUnavailable(_ message: String) -> APIError {
+        APIError(.serviceUnavailable, code: "STORAGE_UNAVAILABLE", message: message, retryAfter: 1)
+    }
+}
