@@ -122,6 +122,44 @@ struct AdminTests {
         }
     }
 
+    /// Games, announcements and bans are log events: a restart folds them back whether it
+    /// starts from snapshots or replays the whole log.
+    @Test(arguments: [true, false])
+    func adminStateIsFoldedFromTheLog(keepingSnapshots: Bool) async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        var malloryId = ""
+        try await TestServer.run(in: directory) { server in
+            let admin = try await server.signInAsAdmin()
+            let mallory = try await server.register("mallory")
+            malloryId = try #require(try JSON.object(try await server.request(.get, "/api/me", token: mallory).body)[string: "userId"])
+            #expect(try await server.request(.post, "/api/actions/complete", json: #"{"actionId":"login"}"#, token: mallory).status == .ok)
+            #expect(try await server.request(.post, "/api/admin/games", json: Self.newGame, token: admin).status == .created)
+            try await server.ingest(game: "puzzle", user: malloryId, score: 500)
+            try await server.ingest(game: "puzzle", user: "honest", score: 900)
+            let news = try await server.request(.post, "/api/admin/announcements", json: #"{"title":"News","body":"b"}"#, token: admin)
+            let gone = try await server.request(.post, "/api/admin/announcements", json: #"{"title":"Gone","body":"b"}"#, token: admin)
+            #expect(news.status == .created && gone.status == .created)
+            let goneId = try #require(try JSON.object(gone.body)[string: "id"])
+            #expect(try await server.request(.delete, "/api/admin/announcements/\(goneId)", token: admin).status == .noContent)
+            #expect(try await server.request(.post, "/api/admin/users/\(malloryId)/ban", token: admin).status == .ok)
+        }
+        let store = try SQLiteStore(path: directory.url.appendingPathComponent("podium.sqlite").path)
+        let kinds = try await store.allEvents().map(\.kind).filter(\.isAdministrative)
+        #expect(kinds == [.gameDefinition, .announcement, .announcement, .announcementRemoval, .ban])
+        if !keepingSnapshots { try await store.pool.write { try $0.execute(sql: "DELETE FROM board_snapshots") } }
+        try await TestServer.run(in: directory) { server in
+            #expect(try await server.request(.get, "/api/games/puzzle").status == .ok)
+            let list = try JSON.object(try await server.request(.get, "/api/announcements").body)[array: "announcements"] ?? []
+            #expect(list.map { $0[string: "title"] } == ["News"])
+            let page = try JSON.object(try await server.request(.get, "/api/leaderboards/puzzle").body)
+            #expect(page[array: "entries"]?.compactMap { $0[string: "userId"] } == ["honest"], "the ban removed the later score too")
+            #expect(try await server.request(.get, "/api/leaderboards/quests/players/\(malloryId)").status == .notFound)
+            let login = try await server.request(.post, "/api/auth/login", json: #"{"username":"mallory","password":"correct horse battery"}"#)
+            #expect(login.status == .forbidden, "still banned")
+        }
+    }
+
     @Test func configTellsPagesTheMode() async throws {
         try await TestServer.run(configure: { $0.isProduction = true }) { server in
             let config = try JSON.object(try await server.request(.get, "/api/config").body)

@@ -133,6 +133,23 @@ struct LiveHubTests {
         }
     }
 
+    /// A board's version is the log position of the event that last changed the view.
+    @Test func versionsArePositionsInTheLog() async throws {
+        try await TestServer.run { server in
+            try await server.ingest(user: "ann", score: 10)
+            try await server.ingest(game: "quests", user: "bob", score: 5)
+            let store = try #require(server.podium.store as? SQLiteStore)
+            let log = try await store.allEvents()
+            let client = try await LiveClient.connect(port: server.port)
+            defer { client.close() }
+            client.send(Self.subscribe(scopes: ["global"]))
+            let state = try await client.nextMessage()[object: "payload"]
+            #expect(state?[int: "version"].map(Int64.init) == log.first { $0.gameId == "arcade" }?.sequence)
+            let page = try JSON.object(try await server.request(.get, "/api/leaderboards/quests").body)
+            #expect(page[int: "version"].map(Int64.init) == log.last?.sequence)
+        }
+    }
+
     @Test func versionsKeptFromAnEarlierServerGetTheNewBoard() async throws {
         var kept = -1
         try await TestServer.run(configure: { $0.storage = .memory }) { server in
