@@ -28,7 +28,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Port for HTTP and WebSocket. Env: REALTIME_PORT. Default 4000.")
     var port: Int?
 
-    @Option(help: "Where the score log lives: sqlite (a file in the data directory) or memory (lost at exit). Env: PODIUM_STORAGE. Default sqlite.")
+    @Option(help: "Where the log lives: sqlite (a file in the data directory), memory (lost at exit) or postgres://user:password@host:5432/database (shared by a fleet of instances). Env: PODIUM_STORAGE, or DATABASE_URL. Default sqlite.")
     var storage: String?
 
     @Option(help: "Folder of the SQLite database (podium.sqlite). Env: PODIUM_DATA_DIR. Default ./data.")
@@ -89,9 +89,9 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.publicDirectory = publicDirectory ?? environment["PODIUM_PUBLIC_DIR"] ?? configuration.publicDirectory
         configuration.host = host ?? environment["PODIUM_HOST"] ?? configuration.host
         configuration.port = try port ?? Self.integer(environment, "REALTIME_PORT") ?? configuration.port
-        let storageName = storage ?? environment["PODIUM_STORAGE"] ?? configuration.storage.rawValue
-        guard let storage = ServerConfiguration.Storage(rawValue: storageName) else {
-            throw ValidationError("storage must be sqlite or memory, not '\(storageName)'.")
+        let storageName = storage ?? environment["PODIUM_STORAGE"] ?? environment["DATABASE_URL"] ?? configuration.storage.description
+        guard let storage = ServerConfiguration.Storage(argument: storageName) else {
+            throw ValidationError("storage must be sqlite, memory or a postgres:// URL, not '\(storageName)'.")
         }
         configuration.storage = storage
         configuration.dataDirectory = dataDirectory ?? environment["PODIUM_DATA_DIR"] ?? configuration.dataDirectory

@@ -33,7 +33,7 @@ public struct PodiumApplication: Sendable {
         self.configuration = configuration
         self.logger = logger
         let registry = try GameRegistry.load(from: configuration.gamesFile)
-        store = try Self.openStore(configuration)
+        store = try await Self.openStore(configuration, logger: logger)
         metrics = PodiumMetrics()
         bans = BanList()
         announcements = Announcements()
@@ -67,8 +67,10 @@ public struct PodiumApplication: Sendable {
         authenticator = Authenticator(tokens: tokens, openID: openID, admins: admins)
     }
 
-    static func openStore(_ configuration: ServerConfiguration) throws -> any PodiumStore {
+    static func openStore(_ configuration: ServerConfiguration, logger: Logger) async throws -> any PodiumStore {
         switch configuration.storage {
+        case .postgres(let url):
+            return try await PostgresStore.open(url: url, logger: logger)
         case .memory:
             return MemoryStore()
         case .sqlite:
@@ -152,9 +154,11 @@ public struct PodiumApplication: Sendable {
             logger.notice("Podium is listening", metadata: ["address": "\(channel.localAddress?.description ?? "?")"])
             await onServerRunning(channel)
         }
+        // The store's connections (PostgreSQL) outlive every service that uses them.
+        let storeServices = (store as? any Service).map { [ServiceGroupConfiguration.ServiceConfiguration(service: $0)] } ?? []
         return ServiceGroup(
             configuration: .init(
-                services: [
+                services: storeServices + [
                     .init(service: follower),
                     .init(service: writer),
                     .init(service: ShutdownDeadline(wrapped: application, limit: configuration.shutdownGrace, logger: logger)),

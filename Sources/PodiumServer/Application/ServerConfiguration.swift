@@ -10,12 +10,33 @@ public struct ServerConfiguration: Sendable {
     public var host = "127.0.0.1"
     /// Port for HTTP and WebSocket (seed 000's `REALTIME_PORT`, default 4000).
     public var port = 4000
-    /// Where the score log lives.
-    public enum Storage: String, Sendable, CaseIterable {
+    /// Where the log and everything else durable lives.
+    public enum Storage: Sendable, Equatable, CustomStringConvertible {
         /// One SQLite file, `podium.sqlite`, in the data directory (the default).
         case sqlite
         /// Memory only: everything is lost at exit (tests, demos).
         case memory
+        /// A PostgreSQL database shared by every instance of a fleet, by its URL.
+        case postgres(String)
+
+        /// `sqlite`, `memory` or a `postgres://` (or `postgresql://`) URL.
+        public init?(argument: String) {
+            switch argument {
+            case "sqlite": self = .sqlite
+            case "memory": self = .memory
+            case let url where url.hasPrefix("postgres://") || url.hasPrefix("postgresql://"): self = .postgres(url)
+            default: return nil
+            }
+        }
+
+        /// The storage as it is named on the command line, without a password.
+        public var description: String {
+            switch self {
+            case .sqlite: "sqlite"
+            case .memory: "memory"
+            case .postgres(let url): url.replacing(/:[^:@\/]*@/, with: ":…@")
+            }
+        }
     }
 
     /// Where the score log lives.

@@ -1,10 +1,12 @@
-import PodiumServer
+import Foundation
+import Logging
+@testable import PodiumServer
 import Testing
 
 /// A store of one kind, fresh for one test.
 enum TestStore {
     enum Kind: String, CaseIterable, CustomTestStringConvertible, Sendable {
-        case memory, sqlite
+        case memory, sqlite, postgres
 
         var testDescription: String { rawValue }
     }
@@ -17,6 +19,17 @@ enum TestStore {
             let directory = try TemporaryDirectory()
             defer { directory.remove() }
             try await body(try SQLiteStore(path: directory.url.appendingPathComponent("podium.sqlite").path))
+        case .postgres:
+            try await TestPostgres.withDatabase { url in
+                let store = try await PostgresStore.open(url: url, logger: TestPostgres.logger)
+                do {
+                    try await body(store)
+                } catch {
+                    await store.close()
+                    throw error
+                }
+                await store.close()
+            }
         }
     }
 }
@@ -30,5 +43,50 @@ extension LogStore {
             if page.isEmpty { return events }
             events += page
         }
+    }
+}
+
+/// The PostgreSQL server of the test run (`scripts/postgres-server start`, which the test
+/// command runs), with one new database per test.
+enum TestPostgres {
+    static let logger: Logger = {
+        var logger = Logger(label: "podium-test-postgres")
+        logger.logLevel = .warning
+        return logger
+    }()
+
+    /// The server's URL from `PODIUM_TEST_POSTGRES_URL`.
+    static func serverURL() throws -> String {
+        guard let url = ProcessInfo.processInfo.environment["PODIUM_TEST_POSTGRES_URL"], !url.isEmpty else {
+            throw TestFailure("PODIUM_TEST_POSTGRES_URL is not set: run scripts/test, or eval \"$(scripts/postgres-server start)\" first")
+        }
+        return url
+    }
+
+    /// Runs `body` with the URL of a new, empty database, dropped afterwards.
+    static func withDatabase(_ body: (String) async throws -> Void) async throws {
+        let server = try serverURL()
+        let name = "podium_test_\(UUID().uuidString.prefix(8).lowercased())"
+        try psql(server, "CREATE DATABASE \(name)")
+        var components = URLComponents(string: server)!
+        components.path = "/" + name
+        do {
+            try await body(components.string!)
+        } catch {
+            try? psql(server, "DROP DATABASE \(name) WITH (FORCE)")
+            throw error
+        }
+        try psql(server, "DROP DATABASE \(name) WITH (FORCE)")
+    }
+
+    /// Runs one statement with psql.
+    static func psql(_ url: String, _ statement: String) throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/psql")
+        process.arguments = [url, "-v", "ON_ERROR_STOP=1", "-q", "-c", statement]
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else { throw TestFailure("psql failed: \(statement)") }
     }
 }
