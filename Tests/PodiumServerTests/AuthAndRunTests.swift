@@ -97,10 +97,10 @@ struct AuthAndRunTests {
                 id: try #require(payload[string: "sub"]), username: "carol", passwordHash: nil, displayName: "carol", countryCode: nil,
                 role: .player, createdAt: 0
             )
-            let shortLived = try await TokenService(secret: TestServer.jwtSecret, lifetime: 2).issue(for: carol)
+            let shortLived = try await TokenService(secret: TestServer.jwtSecret, lifetime: 5).issue(for: carol)
             #expect(try await server.request(.get, "/api/me", token: shortLived).status == .ok)
             #expect(try await server.request(.get, "/api/me", token: shortLived).status == .ok, "a verified token is accepted again")
-            try await Task.sleep(for: .seconds(3))
+            try await Task.sleep(for: .seconds(6))
             let response = try await server.request(.get, "/api/me", token: shortLived)
             #expect(response.status == .unauthorized && Self.errorCode(response.body) == "TOKEN_EXPIRED")
         }
@@ -254,8 +254,9 @@ struct AuthAndRunTests {
             let limited = try #require(last)
             #expect(limited.status == .tooManyRequests)
             #expect(Self.errorCode(limited.body) == "RATE_LIMIT_EXCEEDED")
+            // Any 60 s window admits 3: the next is admitted when the first leaves the window.
             let retryAfter = Int(limited.headers[.retryAfter] ?? "") ?? 0
-            #expect(retryAfter >= 1 && retryAfter <= 20)
+            #expect((50...60).contains(retryAfter))
             #expect(try JSON.object(limited.body)[object: "error"]?[int: "retryAfter"] == retryAfter)
         }
     }

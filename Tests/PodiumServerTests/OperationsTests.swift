@@ -11,7 +11,7 @@ struct OperationsTests {
     }
 
     @Test func metricsFollowScoresAndConnections() async throws {
-        try await TestServer.run(configure: { $0.live.coalescingInterval = .seconds(1) }) { server in
+        try await TestServer.run(configure: { $0.live.coalescingInterval = .seconds(3) }) { server in
             let before = try await server.request(.get, "/metrics")
             #expect(before.status == .ok)
             #expect(before.headers[.contentType]?.hasPrefix("text/plain") == true)

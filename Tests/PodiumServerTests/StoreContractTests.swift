@@ -137,6 +137,24 @@ struct StoreContractTests {
         }
     }
 
+    @Test("rate limits admit at most the limit in any window, and say when the next one is", arguments: stores)
+    func rateLimits(kind: TestStore.Kind) async throws {
+        try await TestStore.with(kind) { store in
+            let start: Int64 = 1_000_000
+            // A bucket refilled every 6 s would admit 19 in this minute; the window admits 10.
+            for second in 0..<10 {
+                #expect(try await store.admit("u", limit: 10, window: 60_000, now: start + Int64(second) * 1000) == .admitted)
+            }
+            for second in [10, 30, 59] {
+                let decision = try await store.admit("u", limit: 10, window: 60_000, now: start + Int64(second) * 1000)
+                #expect(decision == .refused(retryAfter: 60_000 - Int64(second) * 1000), "the first admission leaves the window at 60 s")
+            }
+            #expect(try await store.admit("u", limit: 10, window: 60_000, now: start + 60_000) == .admitted)
+            #expect(try await store.admit("u", limit: 10, window: 60_000, now: start + 60_500) == .refused(retryAfter: 500))
+            #expect(try await store.admit("v", limit: 10, window: 60_000, now: start + 60_500) == .admitted, "keys count apart")
+        }
+    }
+
     static func score(user: String, score: Int64) -> LoggedEvent {
         LoggedEvent(gameId: "g", userId: user, displayName: user.uppercased(), score: score, achievedAt: 1_000 + score, source: .ingest)
     }

@@ -1,27 +1,25 @@
-import Synchronization
-
-/// Token buckets by key (a user id, an IP address): `limit` requests per `period`.
-public final class RateLimiter: Sendable {
+/// A rate limit: at most `limit` requests per key (a user id, an IP address) in any window
+/// of `window`, counted by the store, so a fleet of instances shares one count.
+public struct RateLimiter: Sendable {
+    /// What is limited; keys of different limits never meet.
+    public let name: String
     public let limit: Int
-    public let period: Duration
-    private let buckets = Mutex<[String: TokenBucket]>([:])
+    public let window: Duration
+    let store: any RateLimitStore
 
-    public init(limit: Int, per period: Duration) {
+    public init(_ name: String, limit: Int, per window: Duration, store: any RateLimitStore) {
+        self.name = name
         self.limit = limit
-        self.period = period
+        self.window = window
+        self.store = store
     }
 
-    /// Takes one request from `key`'s bucket.
-    /// - Throws: ``APIError`` 429 `RATE_LIMIT_EXCEEDED` with the seconds until the next one is allowed.
-    func take(_ key: String, now: ContinuousClock.Instant = .now) throws(APIError) {
-        let seconds = Double(period.components.seconds) + Double(period.components.attoseconds) / 1e18
-        let wait = buckets.withLock { buckets -> Double? in
-            if buckets.count > 100_000 { buckets.removeAll() }
-            var bucket = buckets[key] ?? TokenBucket(ratePerSecond: Double(limit) / seconds, burst: Double(limit))
-            defer { buckets[key] = bucket }
-            if bucket.take(now: now) { return nil }
-            return bucket.secondsUntilAvailable(now: now)
-        }
-        if let wait { throw .rateLimited(retryAfter: max(1, Int(wait.rounded(.up)))) }
+    /// Counts one request of `key`.
+    /// - Throws: ``APIError`` 429 `RATE_LIMIT_EXCEEDED` with the seconds until the next
+    ///   one is allowed, or ``StoreError`` when the count cannot be kept.
+    func take(_ key: String) async throws {
+        let windowMilliseconds = window.components.seconds * 1000 + window.components.attoseconds / 1_000_000_000_000_000
+        let decision = try await store.admit(name + ":" + key, limit: limit, window: windowMilliseconds, now: Timestamp.now())
+        if case .refused(let wait) = decision { throw APIError.rateLimited(retryAfter: max(1, Int((wait + 999) / 1000))) }
     }
 }

@@ -88,19 +88,19 @@ public struct PodiumApplication: Sendable {
         let router = Router(context: PodiumRequestContext.self)
         router.add(middleware: RequestMiddleware(metrics: metrics))
         router.add(middleware: AuthMiddleware(authenticator: authenticator))
-        let submissions = RateLimiter(limit: configuration.scoreSubmissionsPerMinute, per: .seconds(60))
+        let submissions = RateLimiter("submissions", limit: configuration.scoreSubmissionsPerMinute, per: .seconds(60), store: store)
         let bodyLimit = configuration.maxBodySize
         HealthController(readiness: readiness, metrics: metrics).addRoutes(to: router)
         LeaderboardController(leaderboards: leaderboards).addRoutes(to: router)
         IngestController(leaderboards: leaderboards, writer: writer, secret: configuration.ingestSecret, maxBodySize: bodyLimit)
             .addRoutes(to: router)
         AuthController(
-            accounts: store, bans: bans, tokens: tokens, attempts: RateLimiter(limit: configuration.authAttemptsPerMinute, per: .seconds(60)),
+            accounts: store, bans: bans, tokens: tokens, attempts: RateLimiter("sign-ins", limit: configuration.authAttemptsPerMinute, per: .seconds(60), store: store),
             bcryptCost: configuration.bcryptCost, decoyHash: decoyHash, adminUsers: adminUsernames, maxBodySize: bodyLimit
         ).addRoutes(to: router)
         RunController(
             leaderboards: leaderboards, accounts: store, writer: writer, submissions: submissions,
-            starts: RateLimiter(limit: configuration.scoreSubmissionsPerMinute, per: .seconds(60)), bans: bans,
+            starts: RateLimiter("run-starts", limit: configuration.scoreSubmissionsPerMinute, per: .seconds(60), store: store), bans: bans,
             sessionLifetime: Int64(configuration.runSessionLifetime) * 1000, maxBodySize: bodyLimit, logger: logger
         ).addRoutes(to: router)
         ActionController(leaderboards: leaderboards, accounts: store, writer: writer, submissions: submissions, bans: bans, maxBodySize: bodyLimit)

@@ -27,7 +27,7 @@ struct ActionController {
     @Sendable func complete(_ request: Request, context: PodiumRequestContext) async throws -> Response {
         let identity = try context.requireIdentity()
         try bans.check(identity)
-        try submissions.take(identity.userId)
+        try await submissions.take(identity.userId)
         let body = try await request.decodeJSON(as: Completion.self, limit: maxBodySize)
         let (game, action) = try findAction(body.actionId, in: body.gameId)
         var sessionTokenHash: String?

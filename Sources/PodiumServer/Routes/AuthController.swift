@@ -37,7 +37,7 @@ struct AuthController {
     }
 
     @Sendable func register(_ request: Request, context: PodiumRequestContext) async throws -> Response {
-        try attempts.take(context.remoteAddress?.ipAddress ?? "unknown")
+        try await attempts.take(context.remoteAddress?.ipAddress ?? "unknown")
         let body = try await request.decodeJSON(as: Registration.self, limit: maxBodySize)
         guard UserRecord.isValid(username: body.username) else {
             throw APIError.validation("username must be 3-32 letters, digits, dots, dashes or underscores.")
@@ -60,7 +60,7 @@ struct AuthController {
     }
 
     @Sendable func login(_ request: Request, context: PodiumRequestContext) async throws -> Response {
-        try attempts.take(context.remoteAddress?.ipAddress ?? "unknown")
+        try await attempts.take(context.remoteAddress?.ipAddress ?? "unknown")
         let body = try await request.decodeJSON(as: Credentials.self, limit: maxBodySize)
         let user = try await accounts.user(username: body.username)
         let hash = user?.passwordHash

@@ -40,7 +40,7 @@ struct RunController {
     @Sendable func startSession(_ request: Request, context: PodiumRequestContext) async throws -> Response {
         let identity = try context.requireIdentity()
         try bans.check(identity)
-        try starts.take(identity.userId)
+        try await starts.take(identity.userId)
         let body = try await request.decodeJSON(as: SessionRequest.self, limit: maxBodySize)
         _ = try leaderboards.game(body.gameId)
         let token = Hex.random()
@@ -77,7 +77,7 @@ struct RunController {
     @Sendable func submit(_ request: Request, context: PodiumRequestContext) async throws -> Response {
         let identity = try context.requireIdentity()
         try bans.check(identity)
-        try submissions.take(identity.userId)
+        try await submissions.take(identity.userId)
         let body = try await request.decodeJSON(as: Submission.self, limit: maxBodySize)
         let game = try leaderboards.game(body.gameId)
         guard game.actions.isEmpty else {

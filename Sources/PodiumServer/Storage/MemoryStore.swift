@@ -16,6 +16,7 @@ public final class MemoryStore: PodiumStore {
     }
 
     private let state = Mutex(State(base: firstSequenceOfNewLog()))
+    private let rateLimits = SlidingWindowLog()
 
     public init() {}
 
@@ -54,6 +55,10 @@ public final class MemoryStore: PodiumStore {
     }
 
     public func followAppends(_ body: @escaping @Sendable () -> Void) async throws {}
+
+    public func admit(_ key: String, limit: Int, window: Int64, now: Int64) async throws -> RateDecision {
+        rateLimits.admit(key, limit: limit, window: window, now: now)
+    }
 
     public func snapshots() async throws -> [BoardSnapshot] {
         state.withLock { Array($0.snapshots.values) }

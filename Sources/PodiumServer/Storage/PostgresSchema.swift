@@ -48,7 +48,11 @@ enum PostgresSchema {
                 flagged_at bigint NOT NULL
             )
             """,
-        ]
+        ],
+        [
+            "CREATE TABLE rate_admissions (key text NOT NULL, admitted_at bigint NOT NULL)",
+            "CREATE INDEX rate_admissions_key ON rate_admissions (key, admitted_at)",
+        ],
     ]
 
     /// Brings the schema to the latest version in the open transaction of `connection`.

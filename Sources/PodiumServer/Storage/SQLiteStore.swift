@@ -8,6 +8,8 @@ public final class SQLiteStore: PodiumStore {
     let pool: DatabasePool
     /// Commits the small writes of concurrent requests together.
     let groupedWrites: GroupedWrites
+    /// Rate limits are counted in memory: only this process uses the file.
+    private let rateLimits = SlidingWindowLog()
 
     /// Opens (creating if needed) the database at `path` and migrates it.
     /// - Parameter busyTimeout: how long a write waits for a lock held by another process.
@@ -198,6 +200,10 @@ public final class SQLiteStore: PodiumStore {
     }
 
     public func followAppends(_ body: @escaping @Sendable () -> Void) async throws {}
+
+    public func admit(_ key: String, limit: Int, window: Int64, now: Int64) async throws -> RateDecision {
+        rateLimits.admit(key, limit: limit, window: window, now: now)
+    }
 
     public func snapshots() async throws -> [BoardSnapshot] {
         try await reading { db in

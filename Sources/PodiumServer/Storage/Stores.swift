@@ -55,8 +55,22 @@ public protocol AccountStore: Sendable {
     func flags(limit: Int) async throws -> [FlaggedSubmission]
 }
 
-/// Everything Podium keeps durably.
-public typealias PodiumStore = LogStore & SnapshotStore & AccountStore
+/// Counts for the rate limits, shared by every instance that shares the store.
+public protocol RateLimitStore: Sendable {
+    /// Admits one request of `key` at `now` (milliseconds since 1970) if fewer than `limit`
+    /// were admitted in the `window` milliseconds before; else says how long until one is.
+    func admit(_ key: String, limit: Int, window: Int64, now: Int64) async throws -> RateDecision
+}
+
+/// What a rate limit said.
+public enum RateDecision: Sendable, Equatable {
+    case admitted
+    /// Refused; the next request is admitted after this many milliseconds.
+    case refused(retryAfter: Int64)
+}
+
+/// Everything Podium keeps.
+public typealias PodiumStore = LogStore & SnapshotStore & AccountStore & RateLimitStore
 
 /// One game's encoded board at one log position.
 public struct BoardSnapshot: Sendable, Equatable {
