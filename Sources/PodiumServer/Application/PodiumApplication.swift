@@ -106,7 +106,8 @@ public struct PodiumApplication: Sendable {
         ActionController(leaderboards: leaderboards, accounts: store, writer: writer, submissions: submissions, bans: bans, maxBodySize: bodyLimit)
             .addRoutes(to: router)
         AdminController(
-            leaderboards: leaderboards, accounts: store, announcements: announcements, writer: writer, maxBodySize: bodyLimit
+            leaderboards: leaderboards, accounts: store, announcements: announcements, follower: follower, writer: writer,
+            maxBodySize: bodyLimit
         ).addRoutes(to: router)
         PageController(
             publicDirectory: configuration.publicDirectory, openAPIFile: configuration.openAPIFile, isProduction: configuration.isProduction

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import Hummingbird
 import PodiumEngine
@@ -9,6 +10,7 @@ struct AdminController {
     let leaderboards: LeaderboardService
     let accounts: any AccountStore
     let announcements: Announcements
+    let follower: LogFollower
     let writer: LogWriter
     let maxBodySize: Int
 
@@ -21,6 +23,7 @@ struct AdminController {
         router.get("api/announcements", use: listAnnouncements)
         let admin = router.group("api/admin")
         admin.get("flags", use: flags)
+        admin.get("boards", use: boards)
         admin.post("games", use: createGame)
         admin.put("games/:gameId", use: updateGame)
         admin.post("announcements", use: createAnnouncement)
@@ -149,6 +152,37 @@ struct AdminController {
         guard try await accounts.user(id: userId) != nil else { throw APIError.notFound("There is no user '\(userId)'.") }
         _ = try await writer.submit(.administrative(.ban, userId: userId))
         return .json(ByteBuffer(string: #"{"ok":true}"#))
+    }
+
+    // MARK: Convergence
+
+    /// The applied log position and each board's fingerprint, read while the position
+    /// stays put (a few tries while the log moves).
+    @Sendable func boards(_ request: Request, context: PodiumRequestContext) async throws -> Response {
+        _ = try context.requireAdmin()
+        var json = JSONWriter(capacity: 1024)
+        for _ in 0..<10 {
+            let sequence = follower.appliedSequence
+            json = JSONWriter(capacity: 1024)
+            json.beginObject()
+            json.field("appliedSequence", sequence)
+            json.key("boards")
+            json.beginArray()
+            for game in leaderboards.games {
+                guard let gameBoard = try? leaderboards.gameBoard(game.id) else { continue }
+                let (players, version, bytes) = gameBoard.withBoard { board, _ in (board.playerCount, board.version, board.snapshot()) }
+                json.beginObject()
+                json.field("gameId", game.id)
+                json.field("players", Int64(players))
+                json.field("version", Int64(version))
+                json.field("sha256", Hex.encode(SHA256.hash(data: bytes)))
+                json.endObject()
+            }
+            json.endArray()
+            json.endObject()
+            if follower.appliedSequence == sequence { break }
+        }
+        return .json(json.buffer)
     }
 
     // MARK: Flags

@@ -41,6 +41,7 @@ public final class PostgresStore: PodiumStore, Service {
     /// - Throws: ``ConfigurationError`` for a bad URL or a database that cannot be reached.
     public static func open(url: String, operationTimeout: Duration = .seconds(5), logger: Logger) async throws -> PostgresStore {
         let store = try PostgresStore(url: url, operationTimeout: operationTimeout, logger: logger)
+        await Task.yield()  // lets the pool start before the first lease
         do {
             try await store.storing(timeout: .seconds(30)) {
                 try await store.client.withTransaction(logger: logger) { connection in
