@@ -172,11 +172,9 @@ struct LiveUpgrades: Sendable {
             case .live(let userId): (userId, nil)
             case .tokenRefused(let error), .refused(let error): (nil, error)
             }
-        let pipeline = channel.pipeline.syncOperations
-        try pipeline.addHandler(
-            NIOWebSocketFrameAggregator(minNonFinalFragmentSize: 0, maxAccumulatedFrameCount: 64, maxAccumulatedFrameSize: maxFrameSize)
+        try channel.pipeline.syncOperations.addHandler(
+            LiveChannelHandler(hub: hub, userId: userId, refusal: refusal, maxMessageSize: maxFrameSize)
         )
-        try pipeline.addHandler(LiveChannelHandler(hub: hub, userId: userId, refusal: refusal))
         record(admission, status: 101)
     }
 
