@@ -121,15 +121,17 @@ struct HTTPConnectionLimitTests {
             $0.http.maxConnections = 3
             $0.http.headTimeout = .seconds(1)
         }) { server in
-            let held = try (0..<3).map { _ in try RawSocket(port: server.port) }
-            defer { held.forEach { $0.close() } }
-            let refused = try RawSocket(port: server.port)
-            defer { refused.close() }
-            let answer = try await RawAnswer(refused)
-            #expect(answer.status == 503)
-            #expect(answer.errorCode == "TOO_MANY_CONNECTIONS")
-            #expect(answer.text.contains("Retry-After: 5"))
-            for socket in held { #expect(try await RawAnswer(socket).text == "", "idle connections end at the head timeout") }
+            // Connections are set up on both event loops, so which of the four is the one
+            // refused is not known.
+            let sockets = try (0..<4).map { _ in try RawSocket(port: server.port) }
+            defer { sockets.forEach { $0.close() } }
+            var answers: [RawAnswer] = []
+            for socket in sockets { answers.append(try await RawAnswer(socket)) }
+            let refused = answers.filter { $0.status == 503 }
+            #expect(refused.count == 1)
+            #expect(refused.first?.errorCode == "TOO_MANY_CONNECTIONS")
+            #expect(refused.first?.text.contains("Retry-After: 5") == true)
+            #expect(answers.filter { $0.text.isEmpty }.count == 3, "the idle connections end at the head timeout")
             #expect(try await server.request(.get, "/health").status == .ok, "then other clients are served")
             let metrics = try await server.request(.get, "/metrics").body
             #expect(metrics.contains("podium_http_connections_refused_total 1"))
