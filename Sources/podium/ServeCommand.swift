@@ -49,6 +49,18 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Open WebSocket connections allowed. Env: PODIUM_MAX_CONNECTIONS. Default 19000.")
     var maxConnections: Int?
 
+    @Option(help: "Open HTTP connections allowed (not upgraded to WebSocket); more are answered 503. Env: PODIUM_MAX_HTTP_CONNECTIONS. Default 512.")
+    var maxHttpConnections: Int?
+
+    @Option(help: "Seconds a request head may take to arrive (from the connection's opening, or the request's first byte). Env: PODIUM_REQUEST_HEAD_TIMEOUT. Default 10.")
+    var requestHeadTimeout: Int?
+
+    @Option(help: "Seconds a request body may take to arrive after its head. Env: PODIUM_REQUEST_BODY_TIMEOUT. Default 10.")
+    var requestBodyTimeout: Int?
+
+    @Option(help: "Seconds a kept-alive HTTP connection may wait for its next request. Env: PODIUM_KEEP_ALIVE_TIMEOUT. Default 30.")
+    var keepAliveTimeout: Int?
+
     @Option(help: "HS256 key of access tokens, at least 32 bytes. Env: PODIUM_JWT_SECRET (or JWT_SECRET). Unset: a random key per start.")
     var jwtSecret: String?
 
@@ -105,6 +117,20 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.ingestSecret = ingestSecret ?? environment["REALTIME_INGEST_SECRET"].flatMap { $0.isEmpty ? nil : $0 }
         configuration.live.maxConnections =
             try maxConnections ?? Self.integer(environment, "PODIUM_MAX_CONNECTIONS") ?? configuration.live.maxConnections
+        if let count = try Self.positive(
+            maxHttpConnections ?? Self.integer(environment, "PODIUM_MAX_HTTP_CONNECTIONS"), "the HTTP connection limit"
+        ) {
+            configuration.http.maxConnections = count
+        }
+        if let seconds = try Self.positive(requestHeadTimeout ?? Self.integer(environment, "PODIUM_REQUEST_HEAD_TIMEOUT"), "the request head timeout") {
+            configuration.http.headTimeout = .seconds(seconds)
+        }
+        if let seconds = try Self.positive(requestBodyTimeout ?? Self.integer(environment, "PODIUM_REQUEST_BODY_TIMEOUT"), "the request body timeout") {
+            configuration.http.bodyTimeout = .seconds(seconds)
+        }
+        if let seconds = try Self.positive(keepAliveTimeout ?? Self.integer(environment, "PODIUM_KEEP_ALIVE_TIMEOUT"), "the keep-alive timeout") {
+            configuration.http.idleTimeout = .seconds(seconds)
+        }
         configuration.jwtSecret = (jwtSecret ?? environment["PODIUM_JWT_SECRET"] ?? environment["JWT_SECRET"]).flatMap { $0.isEmpty ? nil : $0 }
         configuration.accessTokenLifetime = try Self.positive(
             accessTokenLifetime ?? Self.integer(environment, "PODIUM_ACCESS_TOKEN_LIFETIME"), "the access token lifetime"

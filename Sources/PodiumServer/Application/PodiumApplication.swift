@@ -30,6 +30,8 @@ public struct PodiumApplication: Sendable {
     /// Loads the games registry, opens the store and builds empty boards (the follower
     /// restores them, and the games, bans and announcements of the log, when it starts).
     public init(configuration: ServerConfiguration, logger: Logger) async throws {
+        var configuration = configuration
+        configuration.fitConnectionCaps(logger: logger)
         self.configuration = configuration
         self.logger = logger
         let registry = try GameRegistry.load(from: configuration.gamesFile)
@@ -126,15 +128,25 @@ public struct PodiumApplication: Sendable {
         let upgrades = LiveUpgrades(
             hub: hub, authenticator: authenticator, metrics: metrics, maxFrameSize: configuration.maxFrameSize, logger: logger
         )
+        let connections = HTTPConnections(limits: configuration.http, metrics: metrics, logger: logger)
         return Application(
             router: router,
             server: HTTPServerBuilder { [leaderboards, metrics, logger] responder in
-                LiveServerChannel(responder: responder, upgrades: upgrades) {
+                LiveServerChannel(responder: responder, upgrades: upgrades, connections: connections) {
                     [FirstPageHandler(leaderboards: leaderboards, metrics: metrics, logger: logger)]
                 }
             },
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "Podium"),
-            onServerRunning: onServerRunning,
+            onServerRunning: { [logger] channel in
+                do {
+                    try await channel.eventLoop.submit {
+                        try channel.pipeline.syncOperations.addHandler(AcceptBackoff(logger: logger), position: .first)
+                    }.get()
+                } catch {
+                    logger.warning("cannot guard the listening socket's accepts", metadata: ["error": "\(error)"])
+                }
+                await onServerRunning(channel)
+            },
             logger: logger
         )
     }

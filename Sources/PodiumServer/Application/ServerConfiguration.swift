@@ -73,6 +73,8 @@ public struct ServerConfiguration: Sendable {
     public var maxFrameSize = 16 * 1024
     /// How long a shutdown waits for requests in flight before it closes their connections.
     public var shutdownGrace = Duration.seconds(5)
+    /// Limits of plain HTTP connections: their number, timeouts and head size.
+    public var http = HTTPConnectionLimits()
     /// Limits of the live hub.
     public var live = LiveHub.Configuration()
     /// Snapshots and replay.

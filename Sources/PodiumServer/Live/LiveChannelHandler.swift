@@ -1,9 +1,10 @@
 import NIOCore
 import NIOWebSocket
 
-/// The last handler of a live WebSocket: registers the connection with the hub, hands
-/// the client's text messages to it (within a per-connection rate), answers pings and
-/// the close handshake, and forgets the connection when the socket closes.
+/// The last handler of a live WebSocket: registers the connection with the hub, reads the
+/// client's frames with a ``WebSocketReader`` (failing the connection on protocol
+/// errors), hands text messages to the hub (within a per-connection rate), answers pings
+/// and the close handshake, and forgets the connection when the socket closes.
 final class LiveChannelHandler: ChannelInboundHandler {
     typealias InboundIn = WebSocketFrame
     typealias OutboundOut = WebSocketFrame
@@ -12,15 +13,17 @@ final class LiveChannelHandler: ChannelInboundHandler {
     private let userId: String?
     private let refusal: APIError?
     private var connection: LiveConnection?
+    private var reader: WebSocketReader
     private var limiter: TokenBucket
     /// Whether this flood was already answered: one error per flood, not one per dropped
     /// message, so replies cannot back up the client's socket.
     private var warnedOfFlood = false
 
-    init(hub: LiveHub, userId: String?, refusal: APIError?) {
+    init(hub: LiveHub, userId: String?, refusal: APIError?, maxMessageSize: Int) {
         self.hub = hub
         self.userId = userId
         self.refusal = refusal
+        reader = WebSocketReader(maxMessageSize: maxMessageSize)
         let rate = Double(hub.configuration.messagesPerSecond)
         limiter = TokenBucket(ratePerSecond: rate, burst: 2 * rate)
     }
@@ -36,10 +39,9 @@ final class LiveChannelHandler: ChannelInboundHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let frame = unwrapInboundIn(data)
         guard let connection else { return }
-        switch frame.opcode {
-        case .text:
+        switch reader.read(unwrapInboundIn(data)) {
+        case .text(let text):
             guard limiter.take(now: .now) else {
                 if !warnedOfFlood {
                     connection.send(LiveServerMessage.error(code: "RATE_LIMIT_EXCEEDED", message: "Too many messages; slow down."))
@@ -48,16 +50,18 @@ final class LiveChannelHandler: ChannelInboundHandler {
                 return
             }
             warnedOfFlood = false
-            hub.handle(String(buffer: frame.unmaskedData), from: connection)
+            hub.handle(text, from: connection)
         case .binary:
             connection.send(LiveServerMessage.error(code: "BAD_MESSAGE", message: "Send JSON text messages."))
-        case .ping:
-            context.writeAndFlush(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .pong, data: frame.unmaskedData)), promise: nil)
-        case .pong:
+        case .pong(let payload):
+            context.writeAndFlush(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .pong, data: payload)), promise: nil)
+        case .receivedPong:
             connection.receivedPong()
-        case .connectionClose:
-            connection.peerClosed(echoing: frame.unmaskedData)
-        default:
+        case .close(let code):
+            connection.peerClosed(code: code)
+        case .fail(let code, let reason):
+            connection.close(code, reason: reason)
+        case .none:
             break
         }
     }
@@ -78,12 +82,8 @@ final class LiveChannelHandler: ChannelInboundHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        // Frame errors were answered by NIO's protocol error handler; a message whose
-        // fragments add up to too much is answered here.
-        if error is NIOWebSocketFrameAggregator.Error, let connection {
-            connection.close(.messageTooLarge, reason: "Messages are limited in size.")
-        } else {
-            context.close(promise: nil)
-        }
+        // Frame errors (too large, fragmented control frames) are answered by NIO's
+        // protocol error handler, which closes once its close frame is written.
+        if !(error is NIOWebSocketError) { context.close(promise: nil) }
     }
 }

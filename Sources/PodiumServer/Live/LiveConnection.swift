@@ -83,15 +83,13 @@ final class LiveConnection: Sendable {
         }
     }
 
-    /// Answers the peer's close frame with the same code, then closes; if the server began
-    /// the handshake, the peer's answer ends it. Call on ``eventLoop``.
-    func peerClosed(echoing data: ByteBuffer) {
+    /// Answers the peer's close frame with its code (none if it sent none), then closes; if
+    /// the server began the handshake, the peer's answer ends it. Call on ``eventLoop``.
+    func peerClosed(code: WebSocketErrorCode?) {
         guard !isClosing.exchange(true, ordering: .relaxed) else {
             channel.close(promise: nil)
             return
         }
-        var data = data
-        let code = data.readWebSocketErrorCode()
         Self.sendClose(on: channel, code: code, reason: "")
     }
 
@@ -104,11 +102,12 @@ final class LiveConnection: Sendable {
         }
     }
 
-    /// Closes the connection if the peer has not answered the last ping: it is gone.
+    /// Closes the connection with 1001 (going away) if the peer has not answered the last
+    /// ping: it is gone, but a close frame tells it why if it is only slow.
     func closeIfPingUnanswered() {
         channel.eventLoop.execute {
             guard self.awaitingPong.load(ordering: .relaxed), !self.isClosing.exchange(true, ordering: .relaxed) else { return }
-            self.channel.close(promise: nil)
+            Self.sendClose(on: self.channel, code: .goingAway, reason: "No answer to ping.")
         }
     }
 

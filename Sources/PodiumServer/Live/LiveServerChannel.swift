@@ -8,8 +8,10 @@ import NIOHTTPTypes
 import NIOHTTPTypesHTTP1
 import NIOWebSocket
 
-/// Every accepted connection: HTTP/1.1 served by the router, or, for an upgrade request to
-/// `/ws`, a live WebSocket served by channel handlers alone (``LiveChannelHandler``).
+/// Every accepted connection: HTTP/1.1 served by the router (within the limits that
+/// ``HTTPConnectionGuard`` keeps), or, for an upgrade request to `/ws`, a live WebSocket
+/// served by channel handlers alone (``LiveChannelHandler``). A connection past the HTTP
+/// cap is answered 503 at once and closed.
 ///
 /// A live connection is the channel, its pipeline and one ``LiveConnection``: no task, no
 /// async stream and no timer per connection, so an idle subscriber costs a few kilobytes
@@ -22,6 +24,9 @@ struct LiveServerChannel: ServerChildChannel, HTTPChannelHandler {
         /// An upgrade request that was turned down; NIO has consumed its head, so the
         /// answer is written here rather than by the router.
         case refusedUpgrade(NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>, LiveUpgrades.Admission, APIError)
+        /// A connection past the HTTP cap: its ``ConnectionRefusalHandler`` answers and
+        /// closes it.
+        case refused
     }
 
     struct Value: ServerChildChannelValue {
@@ -31,11 +36,16 @@ struct LiveServerChannel: ServerChildChannel, HTTPChannelHandler {
 
     let responder: HTTPChannelHandler.Responder
     let upgrades: LiveUpgrades
+    let connections: HTTPConnections
     /// Handlers of plain HTTP connections between the HTTP codec and Hummingbird.
     let httpHandlers: @Sendable () -> [any RemovableChannelHandler]
 
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
         channel.eventLoop.makeCompletedFuture {
+            guard connections.admit() else {
+                try channel.pipeline.syncOperations.addHandler(ConnectionRefusalHandler())
+                return Value(negotiated: channel.eventLoop.makeSucceededFuture(.refused), channel: channel)
+            }
             let admission = NIOLoopBoundBox<LiveUpgrades.Admission?>(nil, eventLoop: channel.eventLoop)
             let upgrader = NIOTypedWebSocketServerUpgrader<Negotiated>(
                 maxFrameSize: upgrades.maxFrameSize,
@@ -43,6 +53,8 @@ struct LiveServerChannel: ServerChildChannel, HTTPChannelHandler {
                     upgrades.admit(head, on: channel).map { decision in
                         admission.value = decision
                         if case .refused = decision.outcome { return nil }
+                        // A WebSocket from here: the hub counts it and its pings time it.
+                        HTTPConnectionGuard.remove(from: channel)
                         return HTTPHeaders([(RequestMiddleware.requestIdHeader.rawName, decision.requestId)])
                     }
                 },
@@ -79,7 +91,15 @@ struct LiveServerChannel: ServerChildChannel, HTTPChannelHandler {
             pipelineConfiguration.enablePipelining = false
             pipelineConfiguration.enableErrorHandling = false
             pipelineConfiguration.enableResponseHeaderValidation = false
-            let negotiated = try channel.pipeline.syncOperations.configureUpgradableHTTPServerPipeline(configuration: pipelineConfiguration)
+            pipelineConfiguration.decoderConfiguration = connections.limits.decoderLimits
+            let negotiated: EventLoopFuture<Negotiated>
+            do {
+                negotiated = try channel.pipeline.syncOperations.configureUpgradableHTTPServerPipeline(configuration: pipelineConfiguration)
+                try HTTPConnectionGuard.install(in: channel, connections: connections)
+            } catch {
+                connections.release()
+                throw error
+            }
             return Value(negotiated: negotiated, channel: channel)
         }
     }
@@ -87,8 +107,8 @@ struct LiveServerChannel: ServerChildChannel, HTTPChannelHandler {
     func handle(value: Value, logger: Logger) async {
         do {
             switch try await value.negotiated.get() {
-            case .live:
-                // A live connection needs nothing more from this task: its handlers run it.
+            case .live, .refused:
+                // These need nothing more from this task: their handlers run them.
                 break
             case .http(let http):
                 await handleHTTP(asyncChannel: http, logger: logger)
@@ -172,11 +192,9 @@ struct LiveUpgrades: Sendable {
             case .live(let userId): (userId, nil)
             case .tokenRefused(let error), .refused(let error): (nil, error)
             }
-        let pipeline = channel.pipeline.syncOperations
-        try pipeline.addHandler(
-            NIOWebSocketFrameAggregator(minNonFinalFragmentSize: 0, maxAccumulatedFrameCount: 64, maxAccumulatedFrameSize: maxFrameSize)
+        try channel.pipeline.syncOperations.addHandler(
+            LiveChannelHandler(hub: hub, userId: userId, refusal: refusal, maxMessageSize: maxFrameSize)
         )
-        try pipeline.addHandler(LiveChannelHandler(hub: hub, userId: userId, refusal: refusal))
         record(admission, status: 101)
     }
 

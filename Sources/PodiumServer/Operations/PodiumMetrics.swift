@@ -15,6 +15,8 @@ public final class PodiumMetrics: Sendable {
     static let fanOutBuckets: [Duration] = (latencyBuckets + [105, 110, 120, 150, 200].map { .milliseconds($0) }).sorted()
 
     let webSocketConnections: Gauge
+    let httpConnections: Gauge
+    let httpConnectionsRefused: Counter
     let webSocketMessages: Counter
     let updatesCoalesced: Counter
     let slowClientsDropped: Counter
@@ -37,6 +39,15 @@ public final class PodiumMetrics: Sendable {
     public init() {
         webSocketConnections = registry.makeGauge(
             descriptor: .init(namespace: "podium", subsystem: "ws", metricName: "connections", unitName: "", helpText: "Open WebSocket connections.")
+        )
+        httpConnections = registry.makeGauge(
+            descriptor: .init(namespace: "podium", subsystem: "http", metricName: "connections", unitName: "", helpText: "Open HTTP connections (not upgraded to WebSocket).")
+        )
+        httpConnectionsRefused = registry.makeCounter(
+            descriptor: .init(
+                namespace: "podium", subsystem: "http", metricName: "connections_refused", unitName: "total",
+                helpText: "Connections answered 503 at once because the HTTP connections were at their cap."
+            )
         )
         webSocketMessages = registry.makeCounter(
             descriptor: .init(namespace: "podium", subsystem: "ws", metricName: "messages_sent", unitName: "total", helpText: "Messages written to WebSocket clients: ready, states, updates, errors and pongs.")

@@ -39,17 +39,23 @@ final class RawWebSocket: Sendable {
     }
 
     /// Sends one frame: `opcode` 0x0 continuation, 0x1 text, 0x8 close; `fin` false for
-    /// all but the last fragment of a message.
-    func send(frame payload: [UInt8], opcode: UInt8, fin: Bool = true) throws {
+    /// all but the last fragment of a message. `rsv` sets the reserved bits (0x40, 0x20,
+    /// 0x10) and `masked: false` breaks the rule that clients mask, for protocol tests.
+    func send(frame payload: [UInt8], opcode: UInt8, fin: Bool = true, rsv: UInt8 = 0, masked: Bool = true) throws {
         let mask: [UInt8] = [1, 2, 3, 4]
-        var frame: [UInt8] = [(fin ? 0x80 : 0) | opcode]
+        let maskBit: UInt8 = masked ? 0x80 : 0
+        var frame: [UInt8] = [(fin ? 0x80 : 0) | rsv | opcode]
         if payload.count < 126 {
-            frame.append(0x80 | UInt8(payload.count))
+            frame.append(maskBit | UInt8(payload.count))
         } else {
-            frame += [0x80 | 126, UInt8(payload.count >> 8), UInt8(payload.count & 0xFF)]
+            frame += [maskBit | 126, UInt8(payload.count >> 8), UInt8(payload.count & 0xFF)]
         }
-        frame += mask
-        frame += payload.enumerated().map { $0.element ^ mask[$0.offset % 4] }
+        if masked {
+            frame += mask
+            frame += payload.enumerated().map { $0.element ^ mask[$0.offset % 4] }
+        } else {
+            frame += payload
+        }
         try socket.write(frame)
     }
 

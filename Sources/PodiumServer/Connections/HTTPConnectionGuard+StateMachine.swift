@@ -1,0 +1,160 @@
+import NIOCore
+import NIOHTTP1
+
+extension HTTPConnectionGuard {
+    /// The request cycle of one HTTP/1.1 connection as its deadlines and error answers see
+    /// it: whether it waits for a request, reads a head or a body, or waits for the router;
+    /// which deadline holds; and how it ends when a request cannot be read.
+    struct StateMachine {
+        enum Action: Equatable {
+            case none
+            /// Arm the timer for this deadline (the current one, if it is earlier, still
+            /// fires and asks again).
+            case schedule(NIODeadline)
+            /// Pass the parse error on: it belongs to a request the router is reading,
+            /// which answers it.
+            case forward
+            /// Answer with this error, then close.
+            case answer(APIError)
+            /// Close once the router's answer has gone out.
+            case closeAfterAnswer
+            /// Close at once, without an answer.
+            case close
+        }
+
+        private enum Phase: Equatable {
+            /// No byte of the next request yet.
+            case waiting
+            case readingHead
+            /// The head was passed on; the body is still arriving.
+            case readingBody
+            /// Answered or closed: nothing more is read.
+            case closing
+        }
+
+        private enum Ending {
+            case close
+            case answer(APIError)
+        }
+
+        let limits: HTTPConnectionLimits
+        private var phase = Phase.waiting
+        private var deadline: NIODeadline?
+        private var isFirstRequest = true
+        /// Requests passed on whose response has not ended.
+        private var unanswered = 0
+        /// Whether a response head was written and its end was not.
+        private var isResponding = false
+        /// How the connection ends once the unanswered requests are answered.
+        private var ending: Ending?
+
+        init(limits: HTTPConnectionLimits) {
+            self.limits = limits
+        }
+
+        /// Whether the connection is ending: what it still sends is dropped.
+        var isClosing: Bool { phase == .closing }
+
+        /// The connection opened: its first request head must arrive in full within the
+        /// head timeout.
+        mutating func opened(now: NIODeadline) -> Action {
+            schedule(now + TimeAmount(limits.headTimeout))
+        }
+
+        /// Bytes arrived: the first byte of a request starts its head timeout (the first
+        /// request's runs from the connection's opening).
+        mutating func bytesReceived(now: NIODeadline) -> Action {
+            guard phase == .waiting else { return .none }
+            phase = .readingHead
+            guard !isFirstRequest else { return .none }
+            return schedule(now + TimeAmount(limits.headTimeout))
+        }
+
+        mutating func headReceived(now: NIODeadline) -> Action {
+            guard phase != .closing else { return .none }
+            isFirstRequest = false
+            phase = .readingBody
+            unanswered += 1
+            return schedule(now + TimeAmount(limits.bodyTimeout))
+        }
+
+        /// The request ended: no deadline while the router answers it.
+        mutating func endReceived() {
+            guard phase == .readingBody else { return }
+            phase = .waiting
+            deadline = nil
+        }
+
+        mutating func responseHeadSent() {
+            isResponding = true
+        }
+
+        /// A response ended: once every request is answered, the connection either ends
+        /// as it must or waits for the next request within the idle timeout.
+        mutating func responseEnded(now: NIODeadline) -> Action {
+            isResponding = false
+            unanswered = max(unanswered - 1, 0)
+            guard unanswered == 0 else { return .none }
+            if let ending {
+                self.ending = nil
+                switch ending {
+                case .close: return .closeAfterAnswer
+                case .answer(let error): return .answer(error)
+                }
+            }
+            guard phase == .waiting else { return .none }
+            return schedule(now + TimeAmount(limits.idleTimeout))
+        }
+
+        /// The timer fired: past the deadline, an idle connection is closed and a request
+        /// still arriving is answered 408 (when no other response is due first).
+        mutating func timerFired(now: NIODeadline) -> Action {
+            guard phase != .closing, let deadline else { return .none }
+            guard now >= deadline else { return .schedule(deadline) }
+            let reading = phase
+            phase = .closing
+            self.deadline = nil
+            switch reading {
+            case .readingHead where unanswered == 0, .readingBody where unanswered == 1 && !isResponding:
+                return .answer(APIError(.requestTimeout, code: "REQUEST_TIMEOUT", message: "The request took too long to arrive."))
+            default:
+                return .close
+            }
+        }
+
+        /// The request could not be parsed: a request the router is still reading gets its
+        /// answer from the router; any other is answered here, after the responses due
+        /// before it.
+        /// Either way the connection then closes.
+        mutating func parseError(_ error: HTTPParserError) -> Action {
+            guard phase != .closing else { return .none }
+            let reading = phase
+            phase = .closing
+            deadline = nil
+            if reading == .readingBody, unanswered > 0 {
+                ending = .close
+                return .forward
+            }
+            let answer = Self.answer(to: error, limits: limits)
+            guard unanswered == 0 else {
+                ending = .answer(answer)
+                return .none
+            }
+            return .answer(answer)
+        }
+
+        static func answer(to error: HTTPParserError, limits: HTTPConnectionLimits) -> APIError {
+            switch error {
+            case .headerOverflow:
+                APIError(.requestHeaderFieldsTooLarge, code: "HEADERS_TOO_LARGE", message: "The request head is larger than \(limits.maxHeadSize) bytes.")
+            default:
+                APIError(.badRequest, code: "BAD_REQUEST", message: "The request could not be read: \(error).")
+            }
+        }
+
+        private mutating func schedule(_ deadline: NIODeadline) -> Action {
+            self.deadline = deadline
+            return .schedule(deadline)
+        }
+    }
+}
