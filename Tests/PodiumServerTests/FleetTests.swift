@@ -177,6 +177,40 @@ struct FleetTests {
         }
     }
 
+    /// PostgreSQL stopped: submissions answer 503 and nothing is applied, reads and live
+    /// states of what was applied go on; started again: writes resume and reach another
+    /// instance's subscribers without a restart of Podium.
+    @Test func aDatabaseThatGoesAwayAnswers503AndComesBack() async throws {
+        try await TestPostgres.withPrivateServer { postgres in
+            try await Fleet.run(2, on: postgres.url) { fleet in
+                let (a, b) = (fleet.instances[0], fleet.instances[1])
+                #expect(try await a.ingest(game: "arcade", user: "ann", score: 10).status == .ok)
+                _ = try await fleet.converged()
+                try postgres.down()
+                let refused = try await a.ingest(game: "arcade", user: "bob", score: 20)
+                #expect(refused.status == .serviceUnavailable)
+                #expect(try JSON.object(refused.body)[object: "error"]?[string: "code"] == "STORAGE_UNAVAILABLE")
+                let page = try await b.request(.get, "/api/leaderboards/arcade")
+                let entries = try JSON.object(page.body)[array: "entries"]
+                #expect(page.status == .ok && entries?.count == 1, "reads go on")
+                let client = try await LiveClient.connect(port: b.port)
+                defer { client.close() }
+                client.send(#"{"type":"subscribe","gameId":"arcade","scopes":["global"]}"#)
+                #expect(try await client.nextMessage()[object: "payload"]?[array: "entries"]?.count == 1, "live states go on")
+                try postgres.up()
+                var resumed = false
+                for _ in 0..<150 where !resumed {
+                    resumed = (try? await a.ingest(game: "arcade", user: "cid", score: 30))?.status == .ok
+                    if !resumed { try await Task.sleep(for: .milliseconds(200)) }
+                }
+                #expect(resumed, "writes resume by themselves")
+                let update = try await client.nextMessage(timeout: .seconds(15))
+                #expect(update[object: "payload"]?[array: "entries"]?.first?[string: "userId"] == "cid", "B follows again")
+                #expect(try await b.request(.get, "/api/leaderboards/arcade/players/bob").status == .notFound, "the refused score was not applied")
+            }
+        }
+    }
+
     // MARK: Helpers
 
     /// `writesEach` ingests per instance, all at once: incr and best scores of 20 players.

@@ -18,12 +18,14 @@ struct Fleet: Sendable {
 
     /// Starts `count` instances on a new database, runs `body`, then stops every instance
     /// still running with SIGTERM.
-    static func run(_ count: Int = 3, extraArguments: [String] = [], _ body: (Fleet) async throws -> Void) async throws {
+    static func run(
+        _ count: Int = 3, on server: String? = nil, extraArguments: [String] = [], _ body: (Fleet) async throws -> Void
+    ) async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         let gamesFile = directory.url.appendingPathComponent("games.json")
         try Data(games.utf8).write(to: gamesFile)
-        try await TestPostgres.withDatabase { url in
+        try await TestPostgres.withDatabase(on: server) { url in
             let arguments = [
                 "--storage", url, "--games", gamesFile.path, "--jwt-secret", TestServer.jwtSecret, "--admin-users", "admin",
                 "--admin-password", TestServer.adminPassword, "--bcrypt-cost", "10", "--log-level", "notice",

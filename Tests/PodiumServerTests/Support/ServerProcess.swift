@@ -36,20 +36,25 @@ final class ServerProcess: Sendable {
             output.text.withLock { $0 += text }
         }
         try process.run()
-        let deadline = ContinuousClock.now + .seconds(60)
-        while ContinuousClock.now < deadline {
-            let log = output.text.withLock { $0 }
-            if let range = log.range(of: #"127\.0\.0\.1:(\d+)"#, options: .regularExpression) {
-                let port = Int(log[range].split(separator: ":").last!)!
-                let server = ServerProcess(process: process, port: port, output: output)
-                try await server.waitUntilReady()
-                return server
+        do {
+            let deadline = ContinuousClock.now + .seconds(60)
+            while ContinuousClock.now < deadline {
+                let log = output.text.withLock { $0 }
+                if let range = log.range(of: #"127\.0\.0\.1:(\d+)"#, options: .regularExpression) {
+                    let port = Int(log[range].split(separator: ":").last!)!
+                    let server = ServerProcess(process: process, port: port, output: output)
+                    try await server.waitUntilReady()
+                    return server
+                }
+                if !process.isRunning { throw TestFailure("podium exited: \(log)") }
+                try await Task.sleep(for: .milliseconds(50))
             }
-            if !process.isRunning { throw TestFailure("podium exited: \(log)") }
-            try await Task.sleep(for: .milliseconds(50))
+            throw TestFailure("podium did not start: \(output.text.withLock { $0 })")
+        } catch {
+            // Also when the test is cancelled: no server outlives its test.
+            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+            throw error
         }
-        process.terminate()
-        throw TestFailure("podium did not start: \(output.text.withLock { $0 })")
     }
 
     private init(process: Process, port: Int, output: Output) {

@@ -63,9 +63,10 @@ enum TestPostgres {
         return url
     }
 
-    /// Runs `body` with the URL of a new, empty database, dropped afterwards.
-    static func withDatabase(_ body: (String) async throws -> Void) async throws {
-        let server = try serverURL()
+    /// Runs `body` with the URL of a new, empty database on `server` (the test run's by
+    /// default), dropped afterwards.
+    static func withDatabase(on server: String? = nil, _ body: (String) async throws -> Void) async throws {
+        let server = try server ?? serverURL()
         let name = "podium_test_\(UUID().uuidString.prefix(8).lowercased())"
         try psql(server, "CREATE DATABASE \(name)")
         var components = URLComponents(string: server)!
@@ -77,6 +78,57 @@ enum TestPostgres {
             throw error
         }
         try psql(server, "DROP DATABASE \(name) WITH (FORCE)")
+    }
+
+    /// A PostgreSQL server of this test's own, which it may stop and start.
+    struct PrivateServer {
+        let url: String
+        let directory: String
+
+        /// Stops the server, keeping its data: the database goes away.
+        func down() throws { try TestPostgres.script("down", environment: ["PODIUM_TEST_POSTGRES_DIR": directory]) }
+
+        /// Starts it again on the same port.
+        func up() throws { try TestPostgres.script("up", environment: ["PODIUM_TEST_POSTGRES_DIR": directory]) }
+    }
+
+    /// Runs `body` with a new server of its own (`scripts/postgres-server start`), removed afterwards.
+    static func withPrivateServer(_ body: (PrivateServer) async throws -> Void) async throws {
+        let exports = try script("start")
+        func value(_ name: String) throws -> String {
+            guard let range = exports.range(of: name + "=") else { throw TestFailure("no \(name) in \(exports)") }
+            return String(exports[range.upperBound...].prefix { !$0.isWhitespace })
+        }
+        let server = PrivateServer(url: try value("PODIUM_TEST_POSTGRES_URL"), directory: try value("PODIUM_TEST_POSTGRES_DIR"))
+        do {
+            try await body(server)
+        } catch {
+            try? script("stop", environment: ["PODIUM_TEST_POSTGRES_DIR": server.directory])
+            throw error
+        }
+        try script("stop", environment: ["PODIUM_TEST_POSTGRES_DIR": server.directory])
+    }
+
+    /// Runs `scripts/postgres-server command` and returns what it printed.
+    @discardableResult
+    static func script(_ command: String, environment: [String: String] = [:]) throws -> String {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
+        let process = Process()
+        process.executableURL = root.appendingPathComponent("scripts/postgres-server")
+        process.arguments = [command]
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        try process.run()
+        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        // Foundation's waitUntilExit can miss the exit of a script whose children outlive
+        // it (the server): reap the script directly.
+        var status: Int32 = 0
+        guard waitpid(process.processIdentifier, &status, 0) == process.processIdentifier, status == 0 else {
+            throw TestFailure("scripts/postgres-server \(command) failed")
+        }
+        return output
     }
 
     /// Runs one statement with psql.
