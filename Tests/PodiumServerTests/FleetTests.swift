@@ -177,6 +177,31 @@ struct FleetTests {
         }
     }
 
+    /// Two live connections per user over the whole fleet: a third, on any instance, closes
+    /// the oldest wherever it is.
+    @Test func theConnectionCapHoldsAcrossInstances() async throws {
+        try await Fleet.run { fleet in
+            let (a, b, c) = (fleet.instances[0], fleet.instances[1], fleet.instances[2])
+            let token = try await a.register("viewer")
+            var clients: [LiveClient] = []
+            defer { for client in clients { client.close() } }
+            for instance in [a, b, c] {
+                let client = try await LiveClient.connect(port: instance.port, query: "?token=\(token)")
+                clients.append(client)
+                client.send(#"{"type":"ping"}"#)
+                #expect(try await client.nextMessage()[string: "type"] == "pong")
+            }
+            #expect(try await clients[0].closeCode(timeout: .seconds(10)) == .policyViolation, "the oldest, on A, is closed by C's open")
+            for client in clients.dropFirst() {
+                client.send(#"{"type":"ping"}"#)
+                #expect(try await client.nextMessage()[string: "type"] == "pong", "the two newest stay open")
+            }
+            let again = try await LiveClient.connect(port: a.port, query: "?token=\(token)")
+            clients.append(again)
+            #expect(try await clients[1].closeCode(timeout: .seconds(10)) == .policyViolation, "now B's is the oldest")
+        }
+    }
+
     /// PostgreSQL stopped: submissions answer 503 and nothing is applied, reads and live
     /// states of what was applied go on; started again: writes resume and reach another
     /// instance's subscribers without a restart of Podium.

@@ -13,6 +13,8 @@ public struct PodiumApplication: Sendable {
     public let configuration: ServerConfiguration
     public let leaderboards: LeaderboardService
     public let hub: LiveHub
+    /// The per-user connection cap over a fleet (shared stores only).
+    let fleetConnections: FleetConnections?
     public let readiness: Readiness
     public let store: any PodiumStore
     public let follower: LogFollower
@@ -40,9 +42,16 @@ public struct PodiumApplication: Sendable {
         bans = BanList()
         announcements = Announcements()
         leaderboards = LeaderboardService(registry: registry)
-        hub = LiveHub(leaderboards: leaderboards, configuration: configuration.live, metrics: metrics, logger: logger)
         readiness = Readiness()
+        let origin = Hex.random(bytes: 8)
+        fleetConnections = (store as? any LiveConnectionDirectory).map {
+            FleetConnections(directory: $0, instance: origin, limit: configuration.live.maxConnectionsPerUser, logger: logger)
+        }
+        hub = LiveHub(
+            leaderboards: leaderboards, configuration: configuration.live, fleet: fleetConnections, metrics: metrics, logger: logger
+        )
         follower = LogFollower(
+            origin: origin,
             store: store, leaderboards: leaderboards, hub: hub, bans: bans, announcements: announcements, readiness: readiness,
             metrics: metrics, configuration: configuration.follower, logger: logger
         )
@@ -168,10 +177,10 @@ public struct PodiumApplication: Sendable {
             await onServerRunning(channel)
         }
         // The store's connections (PostgreSQL) outlive every service that uses them.
-        let storeServices = (store as? any Service).map { [ServiceGroupConfiguration.ServiceConfiguration(service: $0)] } ?? []
+        let storeServices = ((store as? any Service).map { [$0] } ?? []) + (fleetConnections.map { [$0 as any Service] } ?? [])
         return ServiceGroup(
             configuration: .init(
-                services: storeServices + [
+                services: storeServices.map { .init(service: $0) } + [
                     .init(service: follower),
                     .init(service: writer),
                     .init(service: ShutdownDeadline(wrapped: application, limit: configuration.shutdownGrace, logger: logger)),

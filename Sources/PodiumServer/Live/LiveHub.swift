@@ -43,6 +43,8 @@ public final class LiveHub: Service, Sendable {
     let leaderboards: LeaderboardService
     let metrics: PodiumMetrics
     let logger: Logger
+    /// The fleet's directory of connections, when instances share a store.
+    let fleet: FleetConnections?
     let state = Mutex(State())
     private let flushRequests: AsyncStream<String>
     private let flushRequestContinuation: AsyncStream<String>.Continuation
@@ -85,12 +87,17 @@ public final class LiveHub: Service, Sendable {
         var isShuttingDown = false
     }
 
-    public init(leaderboards: LeaderboardService, configuration: Configuration = .init(), metrics: PodiumMetrics, logger: Logger) {
+    init(
+        leaderboards: LeaderboardService, configuration: Configuration = .init(), fleet: FleetConnections? = nil, metrics: PodiumMetrics,
+        logger: Logger
+    ) {
         self.leaderboards = leaderboards
         self.metrics = metrics
         self.configuration = configuration
         self.logger = logger
+        self.fleet = fleet
         (flushRequests, flushRequestContinuation) = AsyncStream.makeStream(of: String.self)
+        fleet?.onCloseRequest { [weak self] id in self?.closeReplaced(connectionId: id) }
     }
 
     /// Open connections.
@@ -125,8 +132,9 @@ public final class LiveHub: Service, Sendable {
             }
             return (connection, replaced)
         }
-        replaced?.close(.policyViolation, reason: "Replaced by a newer connection of the same user.")
+        replaced?.close(.policyViolation, reason: Self.replacedReason)
         guard let connection else { return nil }
+        if let userId { fleet?.opened(id: connection.id, userId: userId) }
         channel.setOption(ChannelOptions.socketOption(.so_sndbuf), value: SocketOptionValue(configuration.socketSendBufferSize))
             .whenFailure { [logger] error in logger.debug("cannot bound the socket send buffer", metadata: ["error": "\(error)"]) }
         metrics.webSocketConnections.increment()
@@ -134,8 +142,16 @@ public final class LiveHub: Service, Sendable {
         return connection
     }
 
+    private static let replacedReason = "Replaced by a newer connection of the same user."
+
+    /// Closes a connection the fleet's per-user cap replaced.
+    func closeReplaced(connectionId: Int) {
+        state.withLock { $0.connections[connectionId] }?.close(.policyViolation, reason: Self.replacedReason)
+    }
+
     /// Forgets a closed connection and its subscriptions.
     func remove(_ connection: LiveConnection) {
+        if let userId = connection.userId { fleet?.closed(id: connection.id, userId: userId) }
         metrics.webSocketConnections.decrement()
         if connection.wasDroppedAsSlow { metrics.slowClientsDropped.increment() }
         state.withLock { state in

@@ -65,11 +65,12 @@ public final class LogFollower: Service, Sendable {
     /// The sequence of the last snapshot written.
     let snapshotSequence = Atomic<Int64>(0)
 
+    /// - Parameter origin: this process's id in the log.
     public init(
-        store: any PodiumStore, leaderboards: LeaderboardService, hub: LiveHub, bans: BanList, announcements: Announcements,
+        origin: String, store: any PodiumStore, leaderboards: LeaderboardService, hub: LiveHub, bans: BanList, announcements: Announcements,
         readiness: Readiness, metrics: PodiumMetrics, configuration: Configuration = .init(), logger: Logger
     ) {
-        self.origin = Hex.random(bytes: 8)
+        self.origin = origin
         self.store = store
         self.leaderboards = leaderboards
         self.hub = hub

@@ -53,6 +53,16 @@ enum PostgresSchema {
             "CREATE TABLE rate_admissions (key text NOT NULL, admitted_at bigint NOT NULL)",
             "CREATE INDEX rate_admissions_key ON rate_admissions (key, admitted_at)",
         ],
+        [
+            "CREATE TABLE live_instances (id text PRIMARY KEY, seen_at bigint NOT NULL)",
+            """
+            CREATE TABLE live_connections (
+                instance text NOT NULL, connection_id bigint NOT NULL, user_id text NOT NULL, opened_at bigint NOT NULL,
+                PRIMARY KEY (instance, connection_id)
+            )
+            """,
+            "CREATE INDEX live_connections_user ON live_connections (user_id)",
+        ],
     ]
 
     /// Brings the schema to the latest version in the open transaction of `connection`.

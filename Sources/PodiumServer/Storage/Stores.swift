@@ -69,6 +69,34 @@ public enum RateDecision: Sendable, Equatable {
     case refused(retryAfter: Int64)
 }
 
+/// The live connections of a fleet, so that a per-user cap holds over every instance
+/// (only a shared store has one).
+public protocol LiveConnectionDirectory: Sendable {
+    /// Records `connection` and returns the same user's connections anywhere in the fleet
+    /// beyond the newest `limit`, which it forgets; their instances must close them.
+    func register(_ connection: LiveConnectionRecord, keepingNewest limit: Int) async throws -> [LiveConnectionRecord]
+    func unregister(_ connection: LiveConnectionRecord) async throws
+    /// Asks the instance holding `connection` to close it.
+    func requestClose(of connection: LiveConnectionRecord) async throws
+    /// Calls `body` with the id of each connection of `instance` that another instance asks
+    /// to close, until the task is cancelled.
+    func followCloseRequests(for instance: String, _ body: @escaping @Sendable (Int) -> Void) async throws
+    /// Lists `instance` as alive at `now`; forgets the connections of instances silent since
+    /// `staleBefore` (killed without a goodbye).
+    func heartbeat(_ instance: String, now: Int64, staleBefore: Int64) async throws
+    /// Forgets `instance` and all its connections (at shutdown).
+    func retire(_ instance: String) async throws
+}
+
+/// One live connection of a signed-in user, on one instance.
+public struct LiveConnectionRecord: Sendable, Equatable {
+    public var instance: String
+    public var id: Int
+    public var userId: String
+    /// Milliseconds since 1970.
+    public var openedAt: Int64
+}
+
 /// Everything Podium keeps.
 public typealias PodiumStore = LogStore & SnapshotStore & AccountStore & RateLimitStore
 
