@@ -48,6 +48,17 @@ struct AuthMiddleware: RouterMiddleware {
     }
 }
 
+/// Guards a route group: requests without a token get 401, a player's token 403. Put on
+/// the group, so no admin route depends on a line in its handler.
+struct AdminOnlyMiddleware: RouterMiddleware {
+    typealias Context = PodiumRequestContext
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        _ = try context.requireAdmin()
+        return try await next(request, context)
+    }
+}
+
 extension PodiumRequestContext {
     /// The signed-in user, or 401.
     func requireIdentity() throws(APIError) -> Identity {

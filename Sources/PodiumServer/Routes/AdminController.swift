@@ -4,7 +4,7 @@ import Hummingbird
 import PodiumEngine
 
 /// The admin API: games, announcements, moderation (removals and bans) and flagged
-/// submissions. Every route needs the admin role. Every change is a log event, so every
+/// submissions. Every route needs the admin role (``AdminOnlyMiddleware`` on the group). Every change is a log event, so every
 /// instance folds it in the same order as the scores around it.
 struct AdminController {
     let leaderboards: LeaderboardService
@@ -21,7 +21,7 @@ struct AdminController {
 
     func addRoutes(to router: Router<PodiumRequestContext>) {
         router.get("api/announcements", use: listAnnouncements)
-        let admin = router.group("api/admin")
+        let admin = router.group("api/admin").add(middleware: AdminOnlyMiddleware())
         admin.get("flags", use: flags)
         admin.get("boards", use: boards)
         admin.post("games", use: createGame)
@@ -36,7 +36,6 @@ struct AdminController {
     // MARK: Games
 
     @Sendable func createGame(_ request: Request, context: PodiumRequestContext) async throws -> Response {
-        _ = try context.requireAdmin()
         let game = try await decodeGame(request)
         guard (try? leaderboards.game(game.id)) == nil else {
             throw APIError(.conflict, code: "GAME_EXISTS", message: "A game '\(game.id)' exists; edit it with PUT.")
@@ -46,7 +45,6 @@ struct AdminController {
     }
 
     @Sendable func updateGame(_ request: Request, context: PodiumRequestContext) async throws -> Response {
-        _ = try context.requireAdmin()
         let gameId = try context.parameters.require("gameId")
         _ = try leaderboards.game(gameId)
         var game = try await decodeGame(request, defaultId: gameId)
@@ -86,7 +84,6 @@ struct AdminController {
     }
 
     @Sendable func createAnnouncement(_ request: Request, context: PodiumRequestContext) async throws -> Response {
-        _ = try context.requireAdmin()
         let body = try await validAnnouncement(request)
         let now = Timestamp.now()
         let announcement = Announcement(id: UUID().uuidString.lowercased(), title: body.title, body: body.body, createdAt: now, updatedAt: now)
@@ -95,7 +92,6 @@ struct AdminController {
     }
 
     @Sendable func updateAnnouncement(_ request: Request, context: PodiumRequestContext) async throws -> Response {
-        _ = try context.requireAdmin()
         let id = try context.parameters.require("id")
         guard var announcement = announcements.announcement(id: id) else {
             throw APIError.notFound("There is no announcement '\(id)'.")
@@ -109,7 +105,6 @@ struct AdminController {
     }
 
     @Sendable func deleteAnnouncement(_ request: Request, context: PodiumRequestContext) async throws -> Response {
-        _ = try context.requireAdmin()
         let id = try context.parameters.require("id")
         guard announcements.announcement(id: id) != nil else { throw APIError.notFound("There is no announcement '\(id)'.") }
         _ = try await writer.submit(.administrative(.announcementRemoval, payload: id))
@@ -137,7 +132,6 @@ struct AdminController {
     // MARK: Moderation
 
     @Sendable func removePlayer(_ request: Request, context: PodiumRequestContext) async throws -> Response {
-        _ = try context.requireAdmin()
         let gameId = try context.parameters.require("gameId")
         let userId = try context.parameters.require("userId")
         _ = try leaderboards.game(gameId)
@@ -147,7 +141,6 @@ struct AdminController {
     }
 
     @Sendable func ban(_ request: Request, context: PodiumRequestContext) async throws -> Response {
-        _ = try context.requireAdmin()
         let userId = try context.parameters.require("userId")
         guard try await accounts.user(id: userId) != nil else { throw APIError.notFound("There is no user '\(userId)'.") }
         _ = try await writer.submit(.administrative(.ban, userId: userId))
@@ -159,7 +152,6 @@ struct AdminController {
     /// The applied log position and each board's fingerprint, read while the position
     /// stays put (a few tries while the log moves).
     @Sendable func boards(_ request: Request, context: PodiumRequestContext) async throws -> Response {
-        _ = try context.requireAdmin()
         var json = JSONWriter(capacity: 1024)
         for _ in 0..<10 {
             let sequence = follower.appliedSequence
@@ -188,7 +180,6 @@ struct AdminController {
     // MARK: Flags
 
     @Sendable func flags(_ request: Request, context: PodiumRequestContext) async throws -> Response {
-        _ = try context.requireAdmin()
         let limit = try LeaderboardController.integer(
             request.uri.queryParameters["limit"].map(String.init), name: "limit", default: 100, range: 1...1000
         )
