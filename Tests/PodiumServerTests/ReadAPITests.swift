@@ -72,6 +72,7 @@ struct ReadAPITests {
             }
             let metrics = try await server.request(.get, "/metrics").body
             #expect(metrics.contains(#"podium_http_requests_total{method="GET",route="/api/leaderboards/{gameId}",status="200"} 8"#))
+            #expect(metrics.contains("podium_http_first_pages_on_event_loop_total 4"), "the fast path answered the 4 plain reads, and only them")
         }
     }
 

@@ -110,6 +110,7 @@ final class FirstPageHandler: ChannelDuplexHandler, RemovableChannelHandler {
         context.write(wrapOutboundOut(.head(HTTPResponse(status: .ok, headerFields: headers))), promise: nil)
         context.write(wrapOutboundOut(.body(page)), promise: nil)
         context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+        metrics.firstPagesFromTheEventLoop.increment()
         RequestMiddleware.record(
             method: "GET", route: Self.route, path: String(request.path?.prefix { $0 != "?" } ?? ""), status: 200, since: start,
             requestId: requestId, metrics: metrics, logger: logger

@@ -25,6 +25,7 @@ public final class PodiumMetrics: Sendable {
     let commitGroupSize: ValueHistogram
     let restoreSeconds: Gauge
     let followerReadErrors: Counter
+    let firstPagesFromTheEventLoop: Counter
     /// The labelled series already made, so a request finds its own with one lookup.
     private let requestSeries = LabelledSeries<RequestLabels, (requests: Counter, duration: DurationHistogram)>()
     private let submissionSeries = LabelledSeries<[String], Counter>()
@@ -81,6 +82,9 @@ public final class PodiumMetrics: Sendable {
         )
         restoreSeconds = registry.makeGauge(
             descriptor: .init(namespace: "podium", subsystem: "store", metricName: "restore_duration", unitName: "seconds", helpText: "Start-up restore: snapshots plus replay.")
+        )
+        firstPagesFromTheEventLoop = registry.makeCounter(
+            descriptor: .init(namespace: "podium", subsystem: "http", metricName: "first_pages_on_event_loop", unitName: "total", helpText: "First pages answered from the page cache on the event loop, before the router.")
         )
         followerReadErrors = registry.makeCounter(
             descriptor: .init(namespace: "podium", subsystem: "log", metricName: "read_errors", unitName: "total", helpText: "Failed reads of the log by this instance's follower.")

@@ -71,13 +71,13 @@ final class ServerProcess: Sendable {
         throw TestFailure("podium never became ready")
     }
 
-    /// Waits up to `timeout` for `text` to appear in the process's output.
+    /// Waits up to `timeout` for `text` to appear in the process's output; looks at least once.
     func output(contains text: String, within timeout: Duration = .seconds(2)) async -> Bool {
         let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
+        repeat {
             if output.text.withLock({ $0.contains(text) }) { return true }
             try? await Task.sleep(for: .milliseconds(20))
-        }
+        } while ContinuousClock.now < deadline
         return false
     }
 
