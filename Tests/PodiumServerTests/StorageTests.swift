@@ -75,9 +75,34 @@ struct StorageTests {
             #expect(try await server.request(.get, "/api/leaderboards/arcade").status == .ok, "reads keep serving")
             let missing = try await server.request(.get, "/api/leaderboards/arcade/players/\(failure.user)")
             #expect(missing.status == .notFound, "the unsaved score was not applied")
+
             try await store.pool.writeWithoutTransaction { try $0.execute(sql: "PRAGMA max_page_count = 1073741823") }
             try await server.ingest(user: failure.user, score: 20)
             #expect(try await server.request(.get, "/api/leaderboards/arcade/players/\(failure.user)").status == .ok, "writes resumed")
+        }
+    }
+
+    /// A store that cannot write or read answers 503 `STORAGE_UNAVAILABLE` on every route,
+    /// not 500: here an account that cannot be saved, then failing reads.
+    @Test func storeFailuresAnswer503OnEveryRoute() async throws {
+        try await TestServer.run { server in
+            let admin = try await server.signInAsAdmin()
+            let store = try #require(server.podium.store as? SQLiteStore)
+            try await store.pool.writeWithoutTransaction { try $0.execute(sql: "PRAGMA query_only = 1") }
+            let registration = try await server.request(
+                .post, "/api/auth/register",
+                json: #"{"username":"latecomer","password":"correct horse battery","displayName":"Late","countryCode":"GB"}"#
+            )
+            #expect(registration.status == .serviceUnavailable)
+            #expect(try JSON.object(registration.body)[object: "error"]?[string: "code"] == "STORAGE_UNAVAILABLE")
+            try await store.pool.writeWithoutTransaction { try $0.execute(sql: "PRAGMA query_only = 0") }
+            try await store.pool.write { try $0.execute(sql: "ALTER TABLE flagged_submissions RENAME TO hidden_flags") }
+            let flags = try await server.request(.get, "/api/admin/flags", token: admin)
+            #expect(flags.status == .serviceUnavailable)
+            #expect(try JSON.object(flags.body)[object: "error"]?[string: "code"] == "STORAGE_UNAVAILABLE")
+            try await store.pool.write { try $0.execute(sql: "ALTER TABLE users RENAME TO hidden_users") }
+            let login = try await server.request(.post, "/api/auth/login", json: #"{"username":"admin","password":"x-x-x-x-x"}"#)
+            #expect(login.status == .serviceUnavailable)
         }
     }
 
