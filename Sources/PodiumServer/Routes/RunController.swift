@@ -49,12 +49,7 @@ struct RunController {
             tokenHash: RunSession.hash(token), userId: identity.userId, gameId: body.gameId, issuedAt: now,
             expiresAt: now + sessionLifetime
         )
-        let stored: Bool
-        do {
-            stored = try await accounts.createSession(session)
-        } catch is StoreError {
-            throw APIError.storageUnavailable("Run tokens cannot be issued right now.")
-        }
+        let stored = try await accounts.createSession(session)
         // A valid token of an account that is gone (a memory store restarted with the same secret).
         guard stored else { throw APIError.unauthorized("The account no longer exists.") }
         if sweeper.isDue(now: now) {
