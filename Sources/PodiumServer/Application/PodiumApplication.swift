@@ -78,7 +78,7 @@ public struct PodiumApplication: Sendable {
         case .sqlite:
             do {
                 try FileManager.default.createDirectory(atPath: configuration.dataDirectory, withIntermediateDirectories: true)
-                return try SQLiteStore(path: (configuration.dataDirectory as NSString).appendingPathComponent("podium.sqlite"))
+                return try SQLiteStore(path: configuration.sqliteFile)
             } catch {
                 throw ConfigurationError("cannot open the database in \(configuration.dataDirectory): \(error)")
             }
@@ -114,7 +114,7 @@ public struct PodiumApplication: Sendable {
         PageController(
             publicDirectory: configuration.publicDirectory, openAPIFile: configuration.openAPIFile, isProduction: configuration.isProduction
         ).addRoutes(to: router)
-        router.add(middleware: FileMiddleware(configuration.publicDirectory, searchForIndexHtml: false))
+        PageController.addFileMiddleware(publicDirectory: configuration.publicDirectory, to: router)
         LiveController(hub: hub).addRoutes(to: router)
         return router
     }
@@ -163,8 +163,18 @@ public struct PodiumApplication: Sendable {
         if configuration.ingestSecret == nil {
             logger.warning("REALTIME_INGEST_SECRET is not set: POST /score accepts callers on this machine only")
         }
-        let application = makeApplication { channel in
-            logger.notice("Podium is listening", metadata: ["address": "\(channel.localAddress?.description ?? "?")"])
+        let application = makeApplication { [configuration] channel in
+            let port = channel.localAddress?.port ?? configuration.port
+            let host = ["0.0.0.0", "::", ""].contains(configuration.host) ? "127.0.0.1" : configuration.host
+            let url = "http://\(host.contains(":") ? "[\(host)]" : host):\(port)/"
+            logger.notice(
+                "Podium \(PodiumVersion.number) is listening on \(url)",
+                metadata: [
+                    "address": "\(channel.localAddress?.description ?? "?")", "storage": "\(configuration.storage)",
+                    "data": "\(configuration.dataLocation)", "games": "\(configuration.gamesFile ?? "built in")",
+                    "pages": "\(configuration.publicDirectory ?? "built in")",
+                ]
+            )
             await onServerRunning(channel)
         }
         // The store's connections (PostgreSQL) outlive every service that uses them.
