@@ -101,12 +101,9 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.publicDirectory = publicDirectory ?? environment["PODIUM_PUBLIC_DIR"] ?? configuration.publicDirectory
         configuration.host = host ?? environment["PODIUM_HOST"] ?? configuration.host
         configuration.port = try port ?? Self.integer(environment, "REALTIME_PORT") ?? configuration.port
-        let storageName = storage ?? environment["PODIUM_STORAGE"] ?? environment["DATABASE_URL"] ?? configuration.storage.description
-        guard let storage = ServerConfiguration.Storage(argument: storageName) else {
-            throw ValidationError("storage must be sqlite, memory or a postgres:// URL, not '\(storageName)'.")
-        }
-        configuration.storage = storage
-        configuration.dataDirectory = dataDirectory ?? environment["PODIUM_DATA_DIR"] ?? configuration.dataDirectory
+        let storageSettings = try StorageOptions.configuration(storage: storage, dataDirectory: dataDirectory)
+        configuration.storage = storageSettings.storage
+        configuration.dataDirectory = storageSettings.dataDirectory
         if let seconds = try Self.positive(snapshotInterval ?? Self.integer(environment, "PODIUM_SNAPSHOT_INTERVAL"), "the snapshot interval") {
             configuration.follower.snapshotInterval = .seconds(seconds)
         }

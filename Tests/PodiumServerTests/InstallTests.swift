@@ -96,4 +96,14 @@ struct InstallTests {
             #expect(known.terminationStatus == 0, "\(match.2) is not a commit of this repository")
         }
     }
+
+    @Test func aSecondServerOnTheSameDataDirectoryIsRefused() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let first = try await ServerProcess.start(arguments: ["--data-directory", directory.url.path])
+        defer { Task { _ = await first.stop(signal: SIGTERM) } }
+        let second = try await PodiumRun.run(["serve", "--port", "0", "--data-directory", directory.url.path])
+        #expect(second.status == 64, "\(second.output)")
+        #expect(second.output.contains("another podium process is using the data directory"), "\(second.output)")
+    }
 }

@@ -26,6 +26,8 @@ public struct PodiumApplication: Sendable {
     let decoyHash: DecoyPasswordHash
     public let metrics: PodiumMetrics
     let logger: Logger
+    /// Held while this server uses a SQLite data directory.
+    let dataLock: DataDirectoryLock?
 
     /// Loads the games registry, opens the store and builds empty boards (the follower
     /// restores them, and the games, bans and announcements of the log, when it starts).
@@ -35,6 +37,7 @@ public struct PodiumApplication: Sendable {
         self.configuration = configuration
         self.logger = logger
         let registry = try GameRegistry.load(from: configuration.gamesFile)
+        dataLock = configuration.storage == .sqlite ? try DataDirectoryLock(directory: configuration.dataDirectory) : nil
         store = try await Self.openStore(configuration, logger: logger)
         metrics = PodiumMetrics()
         bans = BanList()
