@@ -9,7 +9,8 @@ struct PodiumCommand: AsyncParsableCommand {
         abstract: "A self-hosted real-time leaderboard server.",
         version: "podium \(PodiumVersion.description)",
         subcommands: [
-            ServeCommand.self, CheckConfigCommand.self, BackupCommand.self, RestoreCommand.self, BenchCommand.self,
+            ServeCommand.self, CheckConfigCommand.self, BackupCommand.self, RestoreCommand.self, ExportCommand.self,
+            ImportCommand.self, BenchCommand.self,
         ],
         defaultSubcommand: ServeCommand.self
     )

@@ -114,6 +114,8 @@ public struct PodiumApplication: Sendable {
             leaderboards: leaderboards, accounts: store, announcements: announcements, follower: follower, writer: writer,
             maxBodySize: bodyLimit
         ).addRoutes(to: router)
+        TransferController(leaderboards: leaderboards, writer: writer, bans: bans, maxImportSize: configuration.maxImportSize)
+            .addRoutes(to: router)
         PageController(
             publicDirectory: configuration.publicDirectory, openAPIFile: configuration.openAPIFile, isProduction: configuration.isProduction
         ).addRoutes(to: router)
