@@ -56,8 +56,13 @@ let package = Package(
                 .product(name: "NIOHTTPTypesHTTP1", package: "swift-nio-extras"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
-            ]
+            ],
+            // The web pages, the API document and the sample games are compiled in, so a
+            // copied binary serves them from any folder (docs/architecture.md).
+            plugins: ["EmbedFiles"]
         ),
+        .executableTarget(name: "podium-embed"),
+        .plugin(name: "EmbedFiles", capability: .buildTool(), dependencies: ["podium-embed"]),
         .executableTarget(
             name: "podium",
             dependencies: [

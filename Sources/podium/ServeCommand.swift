@@ -19,7 +19,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Flag(help: "Production mode: hides the test-score button and requires a JWT secret. Env: PODIUM_ENV=production or NODE_ENV=production.")
     var production = false
 
-    @Option(help: "Folder of the web pages. Env: PODIUM_PUBLIC_DIR. Default Public.")
+    @Option(help: "Folder of the web pages, instead of those built into podium. Env: PODIUM_PUBLIC_DIR.")
     var publicDirectory: String?
 
     @Option(help: "Address to listen on. Env: PODIUM_HOST. Default 127.0.0.1.")
@@ -40,7 +40,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Seconds a shutdown waits for requests in flight before closing their connections. Env: PODIUM_SHUTDOWN_GRACE. Default 5.")
     var shutdownGrace: Int?
 
-    @Option(help: "Games registry file (JSON). Env: PODIUM_GAMES_FILE. Default config/games.json.")
+    @Option(help: "Games registry file (JSON), instead of the sample built into podium. Env: PODIUM_GAMES_FILE.")
     var games: String?
 
     @Option(help: "Shared secret of POST /score (header x-realtime-secret). Env: REALTIME_INGEST_SECRET. Unset: loopback callers only.")
@@ -101,12 +101,9 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.publicDirectory = publicDirectory ?? environment["PODIUM_PUBLIC_DIR"] ?? configuration.publicDirectory
         configuration.host = host ?? environment["PODIUM_HOST"] ?? configuration.host
         configuration.port = try port ?? Self.integer(environment, "REALTIME_PORT") ?? configuration.port
-        let storageName = storage ?? environment["PODIUM_STORAGE"] ?? environment["DATABASE_URL"] ?? configuration.storage.description
-        guard let storage = ServerConfiguration.Storage(argument: storageName) else {
-            throw ValidationError("storage must be sqlite, memory or a postgres:// URL, not '\(storageName)'.")
-        }
-        configuration.storage = storage
-        configuration.dataDirectory = dataDirectory ?? environment["PODIUM_DATA_DIR"] ?? configuration.dataDirectory
+        let storageSettings = try StorageOptions.configuration(storage: storage, dataDirectory: dataDirectory)
+        configuration.storage = storageSettings.storage
+        configuration.dataDirectory = storageSettings.dataDirectory
         if let seconds = try Self.positive(snapshotInterval ?? Self.integer(environment, "PODIUM_SNAPSHOT_INTERVAL"), "the snapshot interval") {
             configuration.follower.snapshotInterval = .seconds(seconds)
         }

@@ -32,6 +32,12 @@ struct JSONWriter {
         needsComma = true
     }
 
+    /// Writes a line break (whitespace between tokens), so a long array reads one element
+    /// per line.
+    mutating func lineBreak() {
+        buffer.writeInteger(UInt8(ascii: "\n"))
+    }
+
     /// Writes an object key; the next call writes its value.
     mutating func key(_ name: String) {
         separate()

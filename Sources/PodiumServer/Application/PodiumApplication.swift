@@ -28,6 +28,8 @@ public struct PodiumApplication: Sendable {
     let decoyHash: DecoyPasswordHash
     public let metrics: PodiumMetrics
     let logger: Logger
+    /// Held while this server uses a SQLite data directory.
+    let dataLock: DataDirectoryLock?
 
     /// Loads the games registry, opens the store and builds empty boards (the follower
     /// restores them, and the games, bans and announcements of the log, when it starts).
@@ -37,6 +39,7 @@ public struct PodiumApplication: Sendable {
         self.configuration = configuration
         self.logger = logger
         let registry = try GameRegistry.load(from: configuration.gamesFile)
+        dataLock = configuration.storage == .sqlite ? try DataDirectoryLock(directory: configuration.dataDirectory) : nil
         store = try await Self.openStore(configuration, logger: logger)
         metrics = PodiumMetrics()
         bans = BanList()
@@ -87,7 +90,7 @@ public struct PodiumApplication: Sendable {
         case .sqlite:
             do {
                 try FileManager.default.createDirectory(atPath: configuration.dataDirectory, withIntermediateDirectories: true)
-                return try SQLiteStore(path: (configuration.dataDirectory as NSString).appendingPathComponent("podium.sqlite"))
+                return try SQLiteStore(path: configuration.sqliteFile)
             } catch {
                 throw ConfigurationError("cannot open the database in \(configuration.dataDirectory): \(error)")
             }
@@ -120,10 +123,12 @@ public struct PodiumApplication: Sendable {
             leaderboards: leaderboards, accounts: store, announcements: announcements, follower: follower, writer: writer,
             maxBodySize: bodyLimit
         ).addRoutes(to: router)
+        TransferController(leaderboards: leaderboards, writer: writer, bans: bans, maxImportSize: configuration.maxImportSize)
+            .addRoutes(to: router)
         PageController(
             publicDirectory: configuration.publicDirectory, openAPIFile: configuration.openAPIFile, isProduction: configuration.isProduction
         ).addRoutes(to: router)
-        router.add(middleware: FileMiddleware(configuration.publicDirectory, searchForIndexHtml: false))
+        PageController.addFileMiddleware(publicDirectory: configuration.publicDirectory, to: router)
         LiveController(hub: hub).addRoutes(to: router)
         return router
     }
@@ -172,8 +177,18 @@ public struct PodiumApplication: Sendable {
         if configuration.ingestSecret == nil {
             logger.warning("REALTIME_INGEST_SECRET is not set: POST /score accepts callers on this machine only")
         }
-        let application = makeApplication { channel in
-            logger.notice("Podium is listening", metadata: ["address": "\(channel.localAddress?.description ?? "?")"])
+        let application = makeApplication { [configuration] channel in
+            let port = channel.localAddress?.port ?? configuration.port
+            let host = ["0.0.0.0", "::", ""].contains(configuration.host) ? "127.0.0.1" : configuration.host
+            let url = "http://\(host.contains(":") ? "[\(host)]" : host):\(port)/"
+            logger.notice(
+                "Podium \(PodiumVersion.number) is listening on \(url)",
+                metadata: [
+                    "address": "\(channel.localAddress?.description ?? "?")", "storage": "\(configuration.storage)",
+                    "data": "\(configuration.dataLocation)", "games": "\(configuration.gamesFile ?? "built in")",
+                    "pages": "\(configuration.publicDirectory ?? "built in")",
+                ]
+            )
             await onServerRunning(channel)
         }
         // The store's connections (PostgreSQL) outlive every service that uses them.

@@ -1,11 +1,13 @@
+import Foundation
+
 /// Everything `podium serve` can be told, with safe defaults.
 public struct ServerConfiguration: Sendable {
     /// Production mode: no "Submit test score" button, and a JWT secret is required.
     public var isProduction = false
-    /// Folder of the web pages and their assets.
-    public var publicDirectory = "Public"
-    /// The OpenAPI document served at `GET /openapi.yaml`.
-    public var openAPIFile = "docs/openapi.yaml"
+    /// Folder of the web pages and their assets; nil serves the pages built into the binary.
+    public var publicDirectory: String?
+    /// The OpenAPI document served at `GET /openapi.yaml`; nil serves the one built in.
+    public var openAPIFile: String?
     /// Address to listen on; 127.0.0.1 keeps a development server private.
     public var host = "127.0.0.1"
     /// Port for HTTP and WebSocket (seed 000's `REALTIME_PORT`, default 4000).
@@ -43,8 +45,9 @@ public struct ServerConfiguration: Sendable {
     public var storage = Storage.sqlite
     /// Folder of the SQLite file.
     public var dataDirectory = "./data"
-    /// The games registry read at start-up.
-    public var gamesFile = "config/games.json"
+    /// The games registry read at start-up; nil reads the sample registry built into the
+    /// binary.
+    public var gamesFile: String?
     /// Shared secret of `POST /score` (`REALTIME_INGEST_SECRET`); nil accepts loopback callers only.
     public var ingestSecret: String?
     /// HS256 key of access tokens, at least 32 bytes; nil makes a random one per start
@@ -69,6 +72,8 @@ public struct ServerConfiguration: Sendable {
     public var adminPassword: String?
     /// Largest request body accepted, in bytes.
     public var maxBodySize = 64 * 1024
+    /// Largest body of a board import (`POST /api/admin/games/{gameId}/import`), in bytes.
+    public var maxImportSize = 64 * 1024 * 1024
     /// Largest WebSocket frame and message accepted, in bytes (larger ones close with 1009).
     public var maxFrameSize = 16 * 1024
     /// How long a shutdown waits for requests in flight before it closes their connections.
@@ -81,4 +86,17 @@ public struct ServerConfiguration: Sendable {
     public var follower = LogFollower.Configuration()
 
     public init() {}
+
+    /// Where the durable data lives: the SQLite file's absolute path, the database server
+    /// (without its password), or that nothing is kept.
+    public var dataLocation: String {
+        switch storage {
+        case .sqlite: URL(fileURLWithPath: sqliteFile).standardizedFileURL.path
+        case .memory: "nowhere: memory only, lost at exit"
+        case .postgres: storage.description
+        }
+    }
+
+    /// The SQLite database file of the data directory.
+    public var sqliteFile: String { (dataDirectory as NSString).appendingPathComponent("podium.sqlite") }
 }

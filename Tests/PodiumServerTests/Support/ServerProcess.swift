@@ -18,13 +18,17 @@ final class ServerProcess: Sendable {
             .deletingLastPathComponent().appendingPathComponent(".build/debug/podium")
     }
 
-    /// Starts `podium serve` on a free port and waits until it answers `/ready`.
-    static func start(arguments: [String], environment: [String: String] = [:]) async throws -> ServerProcess {
+    /// Starts `podium serve` on a free port and waits until it answers `/ready`; `binary`
+    /// (a copy of the built one) runs in `directory` when given.
+    static func start(
+        arguments: [String], environment: [String: String] = [:], binary: URL = binary, directory: URL? = nil
+    ) async throws -> ServerProcess {
         guard FileManager.default.isExecutableFile(atPath: binary.path) else {
             throw TestFailure("\(binary.path) is missing: run `swift build --build-tests` first")
         }
         let process = Process()
         process.executableURL = binary
+        if let directory { process.currentDirectoryURL = directory }
         process.arguments = ["serve", "--port", "0"] + arguments
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         let pipe = Pipe()
@@ -71,7 +75,14 @@ final class ServerProcess: Sendable {
         throw TestFailure("podium never became ready")
     }
 
+<<<<<<< HEAD
     /// Waits up to `timeout` for `text` to appear in the process's output; looks at least once.
+=======
+    /// Everything the process has written so far.
+    var outputText: String { output.text.withLock { $0 } }
+
+    /// Waits up to `timeout` for `text` to appear in the process's output.
+>>>>>>> operate
     func output(contains text: String, within timeout: Duration = .seconds(2)) async -> Bool {
         let deadline = ContinuousClock.now + timeout
         repeat {

@@ -1,0 +1,153 @@
+import Foundation
+import Hummingbird
+import NIOCore
+import PodiumEngine
+import Synchronization
+
+/// Boards in and out (admin role): `GET /api/admin/games/{gameId}/export` writes a board's
+/// standings at one version; `POST /api/admin/games/{gameId}/import` loads standings into
+/// an empty game as score events through the log, so they are durable, replayed at every
+/// start and pushed live like any score.
+final class TransferController: Sendable {
+    let leaderboards: LeaderboardService
+    let writer: LogWriter
+    let bans: BanList
+    /// Largest import body, in bytes.
+    let maxImportSize: Int
+    /// Games with an import under way on this instance.
+    let importing = Mutex(Set<String>())
+
+    init(leaderboards: LeaderboardService, writer: LogWriter, bans: BanList, maxImportSize: Int) {
+        self.leaderboards = leaderboards
+        self.writer = writer
+        self.bans = bans
+        self.maxImportSize = maxImportSize
+    }
+
+    /// Score events in flight at once during an import: enough to fill the writer's
+    /// groups, few enough to bound the memory of waiting submissions.
+    static let importWindow = 512
+
+    func addRoutes(to router: Router<PodiumRequestContext>) {
+        let admin = router.group("api/admin")
+        admin.get("games/:gameId/export", use: export)
+        admin.post("games/:gameId/import", use: importStandings)
+    }
+
+    @Sendable func export(_ request: Request, context: PodiumRequestContext) async throws -> Response {
+        _ = try context.requireAdmin()
+        let gameId = try context.parameters.require("gameId")
+        let gameBoard = try leaderboards.gameBoard(gameId)
+        let query = request.uri.queryParameters
+        try Self.checkPeriod(query["period"].map(String.init))
+        let format = try Self.format(query["format"].map(String.init) ?? "csv")
+        let (entries, version) = gameBoard.withBoard { board, _ in
+            (board.entries(in: .global, fromRank: 1, limit: board.playerCount), board.version)
+        }
+        let body = StandingsFile.encode(entries, gameId: gameId, version: version, exportedAt: Timestamp.now(), as: format)
+        return Response(
+            status: .ok,
+            headers: [
+                .contentType: format.contentType, .contentDisposition: #"attachment; filename="\#(gameId).\#(format.rawValue)""#,
+            ],
+            body: .init(byteBuffer: body)
+        )
+    }
+
+    @Sendable func importStandings(_ request: Request, context: PodiumRequestContext) async throws -> Response {
+        _ = try context.requireAdmin()
+        let gameId = try context.parameters.require("gameId")
+        let gameBoard = try leaderboards.gameBoard(gameId)
+        let format: StandingsFile.Format
+        if let name = request.uri.queryParameters["format"] {
+            format = try Self.format(String(name))
+        } else if let type = request.headers[.contentType], type.hasPrefix("text/csv") || type.hasPrefix("application/json") {
+            format = type.hasPrefix("text/csv") ? .csv : .json
+        } else {
+            throw APIError.validation("Say the format: Content-Type text/csv or application/json, or ?format=csv|json.")
+        }
+        guard importing.withLock({ $0.insert(gameId).inserted }) else {
+            throw APIError(.conflict, code: "IMPORT_IN_PROGRESS", message: "An import into '\(gameId)' is under way.")
+        }
+        defer { _ = importing.withLock { $0.remove(gameId) } }
+        let players = gameBoard.withBoard { board, _ in board.playerCount }
+        guard players == 0 else {
+            throw APIError(
+                .conflict, code: "GAME_NOT_EMPTY", message: "Game '\(gameId)' has \(players) players; imports go into an empty game only."
+            )
+        }
+        let body: ByteBuffer
+        do {
+            body = try await request.body.collect(upTo: maxImportSize)
+        } catch is NIOTooManyBytesError {
+            throw APIError.payloadTooLarge(limit: maxImportSize)
+        }
+        let (rows, problems) = StandingsFile.rows(Array(buffer: body), format: format, game: gameBoard.game, now: Timestamp.now())
+        let refused = problems + rows.filter { bans.isBanned($0.event.userId) }.map {
+            StandingsFile.Problem(line: $0.line, message: "user '\($0.event.userId)' is banned")
+        }
+        if !refused.isEmpty {
+            let listed = refused.sorted { $0.line < $1.line }.prefix(20).map(\.description).joined(separator: "; ")
+            let more = refused.count > 20 ? "; and \(refused.count - 20) more" : ""
+            throw APIError.validation("\(refused.count) row(s) refused, nothing imported: \(listed)\(more).")
+        }
+        let imported = try await submit(rows, to: gameId)
+        var json = JSONWriter(capacity: 128)
+        json.beginObject()
+        json.field("ok", true)
+        json.field("gameId", gameId)
+        json.field("imported", Int64(imported))
+        json.field("players", Int64(gameBoard.withBoard { board, _ in board.playerCount }))
+        json.endObject()
+        return .json(json.buffer)
+    }
+
+    /// Logs every row as a score event, `importWindow` at a time, and returns how many
+    /// were logged. A store failure stops the import and says how far it got.
+    private func submit(_ rows: [StandingsFile.Row], to gameId: String) async throws -> Int {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            var logged = 0
+            var failure: (any Error)?
+            var pending = rows.makeIterator()
+            var inFlight = 0
+            while true {
+                while failure == nil, inFlight < Self.importWindow, let row = pending.next() {
+                    group.addTask { [writer] in
+                        let event = row.event
+                        _ = try await writer.submit(
+                            LoggedEvent(
+                                gameId: gameId, userId: event.userId, displayName: event.displayName, countryCode: event.countryCode,
+                                score: event.score, achievedAt: event.achievedAt, source: .admin
+                            )
+                        )
+                    }
+                    inFlight += 1
+                }
+                guard inFlight > 0 else { break }
+                do {
+                    _ = try await group.next()
+                    logged += 1
+                } catch {
+                    failure = failure ?? error
+                }
+                inFlight -= 1
+            }
+            if let failure {
+                let reason = (failure as? APIError)?.message ?? "\(failure)"
+                throw APIError.storageUnavailable("\(logged) of \(rows.count) rows were imported before the import stopped: \(reason)")
+            }
+            return logged
+        }
+    }
+
+    /// `all-time`, the only period until seasons are built.
+    static func checkPeriod(_ period: String?) throws(APIError) {
+        guard let period, period != StandingsFile.allTime else { return }
+        throw APIError.validation("period must be all-time: boards have no seasons yet.")
+    }
+
+    static func format(_ name: String) throws(APIError) -> StandingsFile.Format {
+        guard let format = StandingsFile.Format(rawValue: name) else { throw APIError.validation("format must be csv or json.") }
+        return format
+    }
+}

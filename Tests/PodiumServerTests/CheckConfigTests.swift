@@ -1,0 +1,74 @@
+import Foundation
+import Testing
+
+/// `podium check-config` lists every problem of a registry with its line, and `serve`
+/// refuses such a registry naming them all.
+@Suite("check-config: every problem of a games registry, with its place", .timeLimit(.minutes(2)))
+struct CheckConfigTests {
+    /// Three games with problems on known lines, one good game between them.
+    static let broken = """
+        {
+          "defaultGame": "missing",
+          "games": [
+            {"id": "good", "name": "Good"},
+            {"id": "Bad Id", "name": "Bad"},
+            {"id": "quests", "name": "Quests", "operator": "incr",
+             "actions": [{"id": "login", "points": 0}]},
+            {"id": "good", "name": "Again"},
+            {"id": "typed", "name": "Typed", "topN": "ten"}
+          ]
+        }
+        """
+
+    static func write(_ text: String, in directory: TemporaryDirectory) throws -> String {
+        let file = directory.url.appendingPathComponent("games.json")
+        try Data(text.utf8).write(to: file)
+        return file.path
+    }
+
+    @Test func everyProblemIsPrintedWithItsLine() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let file = try Self.write(Self.broken, in: directory)
+        let run = try await PodiumRun.run(["check-config", "--games", file])
+        #expect(run.status == 1, "\(run.output)")
+        let lines = run.standardOutput.split(separator: "\n").map(String.init)
+        for expected in [
+            "\(file):5: games[1]: game 'Bad Id': id 'Bad Id' must be 1-64 lower-case letters, digits or dashes",
+            "\(file):6: games[2]: game 'quests': action 'login' needs a slug id and positive points",
+            "\(file):8: games[3].id: game 'good' is defined twice",
+            "\(file):9: games[4].topN: expected Int",
+            "\(file):2: defaultGame: defaultGame 'missing' is not one of the games",
+            "5 problem(s) in \(file)",
+        ] {
+            #expect(lines.contains(expected), "missing '\(expected)' in:\n\(run.standardOutput)")
+        }
+    }
+
+    @Test func syntaxErrorsAreReportedAndGoodFilesPass() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let file = try Self.write("{\n  \"games\": [\n    {\"id\": \"a\",, }\n  ]\n}\n", in: directory)
+        let broken = try await PodiumRun.run(["check-config", "--games", file])
+        #expect(broken.status == 1, "\(broken.output)")
+        #expect(broken.standardOutput.hasPrefix("\(file):3: not JSON"), "\(broken.output)")
+
+        let good = try Self.write(#"{"games":[{"id":"a","name":"A"},{"id":"b","name":"B","operator":"incr"}]}"#, in: directory)
+        let passed = try await PodiumRun.run(["check-config", "--games", good])
+        #expect(passed.status == 0, "\(passed.output)")
+        #expect(passed.standardOutput.contains("2 games, no problems"), "\(passed.output)")
+
+        let builtIn = try await PodiumRun.run(["check-config"])
+        #expect(builtIn.status == 0, "the sample registry: \(builtIn.output)")
+    }
+
+    @Test func serveRefusesABrokenRegistryNamingEveryProblem() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let file = try Self.write(Self.broken, in: directory)
+        let run = try await PodiumRun.run(["serve", "--port", "0", "--storage", "memory", "--games", file])
+        #expect(run.status == 64, "\(run.output)")
+        #expect(run.output.contains("has 5 problem(s)"), "\(run.output)")
+        #expect(run.output.contains("\(file):8: games[3].id: game 'good' is defined twice"), "\(run.output)")
+    }
+}
