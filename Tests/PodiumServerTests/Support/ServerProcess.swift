@@ -75,14 +75,10 @@ final class ServerProcess: Sendable {
         throw TestFailure("podium never became ready")
     }
 
-<<<<<<< HEAD
-    /// Waits up to `timeout` for `text` to appear in the process's output; looks at least once.
-=======
     /// Everything the process has written so far.
     var outputText: String { output.text.withLock { $0 } }
 
-    /// Waits up to `timeout` for `text` to appear in the process's output.
->>>>>>> operate
+    /// Waits up to `timeout` for `text` to appear in the process's output; looks at least once.
     func output(contains text: String, within timeout: Duration = .seconds(2)) async -> Bool {
         let deadline = ContinuousClock.now + timeout
         repeat {
