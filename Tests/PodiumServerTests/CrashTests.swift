@@ -45,7 +45,9 @@ struct CrashTests {
                 }
             }
         }
-        try await Task.sleep(for: .seconds(2))
+        // Kill once the load is well under way (a busy machine takes longer to get there).
+        let loadDeadline = ContinuousClock.now + .seconds(30)
+        while acknowledged.values.reduce(0, +) < 100 && ContinuousClock.now < loadDeadline { try await Task.sleep(for: .milliseconds(50)) }
         _ = await server.stop(signal: SIGKILL)
         load.cancel()
         await load.value

@@ -120,13 +120,16 @@ enum TestPostgres {
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         let pipe = Pipe()
         process.standardOutput = pipe
+        let errors = Pipe()
+        process.standardError = errors
         try process.run()
         let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         // Foundation's waitUntilExit can miss the exit of a script whose children outlive
         // it (the server): reap the script directly.
         var status: Int32 = 0
         guard waitpid(process.processIdentifier, &status, 0) == process.processIdentifier, status == 0 else {
-            throw TestFailure("scripts/postgres-server \(command) failed")
+            let message = String(decoding: errors.fileHandleForReading.availableData, as: UTF8.self)
+            throw TestFailure("scripts/postgres-server \(command) failed (status \(status)): \(message)")
         }
         return output
     }
