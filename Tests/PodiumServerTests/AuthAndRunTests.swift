@@ -276,6 +276,34 @@ struct AuthAndRunTests {
         }
     }
 
+    /// An ascending board (lower is better) has lower bounds: a score under `minScore`, and
+    /// a run shorter than `minRunMilliseconds` by the server's clock, are refused and
+    /// flagged; a client's `durationMs` can shorten the measure, never lengthen it.
+    @Test func ascendingBoardsRefuseImplausiblyFastRuns() async throws {
+        try await TestServer.run { server in
+            let token = try await server.register("speedy")
+            func submit(_ score: Int64, durationMs: Int64? = nil, waiting: Duration = .zero) async throws -> (HTTPResponse.Status, String?) {
+                let session = try await server.startRun(game: "trial", token: token)
+                if waiting > .zero { try await Task.sleep(for: waiting) }
+                let duration = durationMs.map { #","durationMs":\#($0)"# } ?? ""
+                let body = #"{"gameId":"trial","score":\#(score),"runId":"\#(UUID().uuidString)","sessionToken":"\#(session)"\#(duration)}"#
+                let response = try await server.request(.post, "/api/scores/submit", json: body, token: token)
+                return (response.status, Self.errorCode(response.body))
+            }
+            #expect(try await submit(0) == (.badRequest, "SCORE_OUT_OF_RANGE"), "a zero time is below the minimum")
+            #expect(try await submit(5_000) == (.badRequest, "IMPLAUSIBLE_SCORE"), "a token spent at once")
+            #expect(try await submit(5_000, durationMs: 60_000) == (.badRequest, "IMPLAUSIBLE_SCORE"), "a long durationMs does not loosen")
+            #expect(try await submit(5_000, durationMs: -1) == (.badRequest, "VALIDATION_ERROR"))
+            #expect(try await submit(5_000, durationMs: 100, waiting: .milliseconds(400)) == (.badRequest, "IMPLAUSIBLE_SCORE"), "a short one tightens")
+            #expect(try await submit(5_000, waiting: .milliseconds(400)) == (.ok, nil), "a run that lasted long enough")
+            let admin = try await server.signInAsAdmin()
+            let reasons = (try JSON.object(try await server.request(.get, "/api/admin/flags", token: admin).body)[array: "flags"] ?? [])
+                .compactMap { $0[string: "reason"] }
+            #expect(reasons.filter { $0.contains("shorter than the shortest plausible") }.count == 3)
+            #expect(reasons.filter { $0.contains("below the minimum") }.count == 1)
+        }
+    }
+
     @Test func authenticatedSocketsFollowOnlyTheirOwnPersonalEntry() async throws {
         try await TestServer.run { server in
             let token = try await server.register("alice")

@@ -19,7 +19,7 @@ struct ReadAPITests {
         try await TestServer.run { server in
             try await server.ingest(user: "ann", score: 70)
             let games = try JSON.object(try await server.request(.get, "/api/games").body)[array: "games"] ?? []
-            #expect(games.map { $0[string: "id"] } == ["arcade", "guarded", "quests", "sprint", "tally", "wide"])
+            #expect(games.map { $0[string: "id"] } == ["arcade", "guarded", "quests", "sprint", "tally", "trial", "wide"])
             #expect(games.first?[object: "leader"]?[string: "userId"] == "ann")
             #expect(games.first { $0[string: "id"] == "quests" }?[array: "actions"]?.count == 2)
             let sprint = try JSON.object(try await server.request(.get, "/api/games/sprint").body)

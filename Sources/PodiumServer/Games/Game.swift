@@ -11,6 +11,11 @@ public struct Game: Codable, Sendable, Equatable {
     public var maxScore: Int64?
     /// Largest score per second of play, checked against the run's server-side duration.
     public var maxScorePerSecond: Int64?
+    /// Smallest score a run may carry: on an ascending board (times), the fastest possible.
+    public var minScore: Int64?
+    /// Shortest plausible run, in milliseconds by the server's clock from the run token's
+    /// issue: a token spent at once is refused.
+    public var minRunMilliseconds: Int64?
     /// Entries pushed live to subscribers of the global and local scopes.
     public var topN: Int
     /// Point-earning actions of `incr` games.
@@ -18,7 +23,8 @@ public struct Game: Codable, Sendable, Equatable {
 
     public init(
         id: String, name: String, sortOrder: SortOrder = .desc, scoreOperator: ScoreOperator = .best, maxScore: Int64? = nil,
-        maxScorePerSecond: Int64? = nil, topN: Int = 10, actions: [GameAction] = []
+        maxScorePerSecond: Int64? = nil, minScore: Int64? = nil, minRunMilliseconds: Int64? = nil, topN: Int = 10,
+        actions: [GameAction] = []
     ) {
         self.id = id
         self.name = name
@@ -26,12 +32,14 @@ public struct Game: Codable, Sendable, Equatable {
         self.scoreOperator = scoreOperator
         self.maxScore = maxScore
         self.maxScorePerSecond = maxScorePerSecond
+        self.minScore = minScore
+        self.minRunMilliseconds = minRunMilliseconds
         self.topN = topN
         self.actions = actions
     }
 
     enum CodingKeys: String, CodingKey {
-        case id, name, sortOrder, scoreOperator = "operator", maxScore, maxScorePerSecond, topN, actions
+        case id, name, sortOrder, scoreOperator = "operator", maxScore, maxScorePerSecond, minScore, minRunMilliseconds, topN, actions
     }
 
     public init(from decoder: any Decoder) throws {
@@ -42,6 +50,8 @@ public struct Game: Codable, Sendable, Equatable {
         scoreOperator = try container.decodeIfPresent(ScoreOperator.self, forKey: .scoreOperator) ?? .best
         maxScore = try container.decodeIfPresent(Int64.self, forKey: .maxScore)
         maxScorePerSecond = try container.decodeIfPresent(Int64.self, forKey: .maxScorePerSecond)
+        minScore = try container.decodeIfPresent(Int64.self, forKey: .minScore)
+        minRunMilliseconds = try container.decodeIfPresent(Int64.self, forKey: .minRunMilliseconds)
         topN = try container.decodeIfPresent(Int.self, forKey: .topN) ?? 10
         actions = try container.decodeIfPresent([GameAction].self, forKey: .actions) ?? []
     }
@@ -65,6 +75,8 @@ public struct Game: Codable, Sendable, Equatable {
         if !(1...500).contains(topN) { problems.append("topN must be between 1 and 500") }
         if let maxScore, maxScore < 0 { problems.append("maxScore must not be negative") }
         if let maxScorePerSecond, maxScorePerSecond <= 0 { problems.append("maxScorePerSecond must be positive") }
+        if let minScore, minScore < 0 || minScore > (maxScore ?? .max) { problems.append("minScore must be between 0 and maxScore") }
+        if let minRunMilliseconds, minRunMilliseconds <= 0 { problems.append("minRunMilliseconds must be positive") }
         if !actions.isEmpty && scoreOperator != .incr { problems.append("actions need the incr operator") }
         if Set(actions.map(\.id)).count != actions.count { problems.append("action ids must be unique") }
         for action in actions where !Self.isValidID(action.id) || action.points <= 0 {

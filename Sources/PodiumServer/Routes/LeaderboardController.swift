@@ -124,6 +124,8 @@ extension Game {
         json.field("operator", scoreOperator.rawValue)
         if let maxScore { json.field("maxScore", maxScore) }
         if let maxScorePerSecond { json.field("maxScorePerSecond", maxScorePerSecond) }
+        if let minScore { json.field("minScore", minScore) }
+        if let minRunMilliseconds { json.field("minRunMilliseconds", minRunMilliseconds) }
         json.field("topN", Int64(topN))
         json.key("actions")
         json.beginArray()

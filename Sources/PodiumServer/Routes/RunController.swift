@@ -80,6 +80,7 @@ struct RunController {
         }
         guard !body.runId.isEmpty, body.runId.utf8.count <= 128 else { throw APIError.validation("runId must be 1-128 bytes.") }
         guard body.score >= 0 else { throw APIError.scoreOutOfRange("score must not be negative.") }
+        guard (body.durationMs ?? 0) >= 0 else { throw APIError.validation("durationMs must not be negative.") }
         // Consumption is checked by the commit, after the runId: a retried run gets its
         // original answer even though its token is spent.
         let session = try await SessionCheck(accounts: accounts).usableSession(
@@ -90,10 +91,20 @@ struct RunController {
             await flag(body.score, of: identity, in: game, reason: "score \(body.score) is above the maximum of \(maxScore)")
             throw APIError.scoreOutOfRange("score \(body.score) is above this game's maximum of \(maxScore).")
         }
+        if let minScore = game.minScore, body.score < minScore {
+            await flag(body.score, of: identity, in: game, reason: "score \(body.score) is below the minimum of \(minScore)")
+            throw APIError.scoreOutOfRange("score \(body.score) is below this game's minimum of \(minScore).")
+        }
+        // The run's length by the server's clock; a client's durationMs may shorten it
+        // (tightening every rule), never lengthen it.
         let now = Timestamp.now()
+        let elapsed = min(now - session.issuedAt, body.durationMs ?? .max)
+        if let shortest = game.minRunMilliseconds, elapsed < shortest {
+            await flag(body.score, of: identity, in: game, reason: "run of \(elapsed) ms is shorter than the shortest plausible \(shortest) ms")
+            throw APIError(.badRequest, code: "IMPLAUSIBLE_SCORE", message: "The run is shorter than this game's shortest plausible run.")
+        }
         if let rate = game.maxScorePerSecond {
-            let elapsed = max(now - session.issuedAt, 1)
-            let (product, overflow) = rate.multipliedReportingOverflow(by: elapsed)
+            let (product, overflow) = rate.multipliedReportingOverflow(by: max(elapsed, 1))
             if !overflow, body.score > product / 1000 {
                 await flag(body.score, of: identity, in: game, reason: "score \(body.score) in \(elapsed) ms exceeds \(rate) points per second")
                 throw APIError(.badRequest, code: "IMPLAUSIBLE_SCORE", message: "The score is not plausible for the time played.")

@@ -26,7 +26,8 @@ struct TestServer: Sendable {
              "actions": [{"id": "login", "points": 5}, {"id": "tutorial", "points": 50, "repeatable": false}]},
             {"id": "wide", "name": "Wide", "operator": "set", "topN": 100},
             {"id": "tally", "name": "Tally", "operator": "incr", "topN": 5},
-            {"id": "guarded", "name": "Guarded", "operator": "best", "maxScorePerSecond": 10, "topN": 5}
+            {"id": "guarded", "name": "Guarded", "operator": "best", "maxScorePerSecond": 10, "topN": 5},
+            {"id": "trial", "name": "Trial", "sortOrder": "asc", "operator": "best", "minScore": 1000, "minRunMilliseconds": 300, "topN": 5}
           ]
         }
         """
