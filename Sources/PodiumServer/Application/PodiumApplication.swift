@@ -25,6 +25,7 @@ public struct PodiumApplication: Sendable {
     let adminUsernames: Set<String>
     let decoyHash: DecoyPasswordHash
     public let metrics: PodiumMetrics
+    let accessLog: AccessLog
     let logger: Logger
 
     /// Loads the games registry, opens the store and builds empty boards (the follower
@@ -37,6 +38,7 @@ public struct PodiumApplication: Sendable {
         let registry = try GameRegistry.load(from: configuration.gamesFile)
         store = try await Self.openStore(configuration, logger: logger)
         metrics = PodiumMetrics()
+        accessLog = AccessLog(readSampling: configuration.accessLogReadSampling)
         bans = BanList()
         announcements = Announcements()
         leaderboards = LeaderboardService(registry: registry)
@@ -88,7 +90,7 @@ public struct PodiumApplication: Sendable {
     /// The router with every route.
     func makeRouter() -> Router<PodiumRequestContext> {
         let router = Router(context: PodiumRequestContext.self)
-        router.add(middleware: RequestMiddleware(metrics: metrics))
+        router.add(middleware: RequestMiddleware(metrics: metrics, accessLog: accessLog))
         router.add(middleware: AuthMiddleware(authenticator: authenticator))
         let submissions = RateLimiter("submissions", limit: configuration.scoreSubmissionsPerMinute, per: .seconds(60), store: store)
         let bodyLimit = configuration.maxBodySize
@@ -126,17 +128,20 @@ public struct PodiumApplication: Sendable {
     ) -> some ApplicationProtocol {
         let router = makeRouter()
         let upgrades = LiveUpgrades(
-            hub: hub, authenticator: authenticator, metrics: metrics, maxFrameSize: configuration.maxFrameSize, logger: logger
+            hub: hub, authenticator: authenticator, metrics: metrics, accessLog: accessLog, maxFrameSize: configuration.maxFrameSize,
+            logger: logger
         )
         let connections = HTTPConnections(limits: configuration.http, metrics: metrics, logger: logger)
         return Application(
             router: router,
-            server: HTTPServerBuilder { [leaderboards, metrics, logger] responder in
+            server: HTTPServerBuilder { [leaderboards, metrics, accessLog, logger] responder in
                 LiveServerChannel(responder: responder, upgrades: upgrades, connections: connections) {
-                    [FirstPageHandler(leaderboards: leaderboards, metrics: metrics, logger: logger)]
+                    [FirstPageHandler(leaderboards: leaderboards, metrics: metrics, accessLog: accessLog, logger: logger)]
                 }
             },
-            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "Podium"),
+            configuration: .init(
+                address: .hostname(configuration.host, port: configuration.port), serverName: "Podium", backlog: configuration.listenBacklog
+            ),
             onServerRunning: { [logger] channel in
                 do {
                     try await channel.eventLoop.submit {
