@@ -326,8 +326,9 @@ int main(int argc, char **argv) {
     int ws_frame = update_bytes + (update_bytes < 126 ? 2 : 4);
     printf("update_bytes=%d ws_frame_bytes=%d latency_p50_ms=%.1f latency_p99_ms=%.1f latency_max_ms=%.1f spread_median_ms=%.1f "
            "spread_max_ms=%.1f first_median_ms=%.1f first_max_ms=%.1f last_median_ms=%.1f last_max_ms=%.1f updates_seen=%d "
-           "deliveries=%ld expected=%ld\n",
+           "post_span_ms=%.1f deliveries=%ld expected=%ld\n",
            update_bytes, ws_frame, p50, p99, max, percentile(spreads, seen, 50), spreads[seen - 1], percentile(firsts, seen, 50),
-           firsts[seen - 1], percentile(lasts, seen, 50), lasts[seen - 1], seen, total, expected);
+           firsts[seen - 1], percentile(lasts, seen, 50), lasts[seen - 1], seen, (sent_ns[updates - 1] - sent_ns[0]) / 1e6, total,
+           expected);
     return total == expected ? 0 : 2;
 }

@@ -146,6 +146,9 @@ public struct PodiumApplication: Sendable {
                 do {
                     try await channel.eventLoop.submit {
                         try channel.pipeline.syncOperations.addHandler(AcceptBackoff(logger: logger), position: .first)
+                        // NIO accepts 4 connections per wake-up by default: a burst of 1,000 then
+                        // waits hundreds of loop turns, each serving every open connection.
+                        try channel.syncOptions?.setOption(ChannelOptions.maxMessagesPerRead, value: Self.acceptsPerWakeUp)
                     }.get()
                 } catch {
                     logger.warning("cannot guard the listening socket's accepts", metadata: ["error": "\(error)"])
@@ -155,6 +158,9 @@ public struct PodiumApplication: Sendable {
             logger: logger
         )
     }
+
+    /// Connections the listening socket accepts each time it is readable.
+    static let acceptsPerWakeUp: UInt = 256
 
     /// Every service of the server in one group. On graceful shutdown the hub (last)
     /// stops first and closes every socket with 1001; then the HTTP server finishes the
