@@ -17,7 +17,7 @@ let user = null;
 const boards = {
   global: { rows: new Map(), state: null },
   local: { rows: new Map(), state: null },
-  personal: { state: null, standing: null },
+  personal: { state: null },
 };
 
 const live = new LiveClient({
@@ -146,7 +146,6 @@ function renderBoard(scope, state, isUpdate) {
   const shown = state.entries.length < total ? `top ${formatCount(state.entries.length)} of ` : '';
   $(`summary-${scope}`).textContent = `Showing ${shown}${formatCount(total)} ${total === 1 ? 'player' : 'players'}${where}`
     + (state.updatedAt ? ` · updated ${new Date(state.updatedAt).toLocaleTimeString()}` : '');
-  if (isUpdate && user && scope === 'global') refreshStanding();
 }
 
 function fillRow(row, entry) {
@@ -190,24 +189,10 @@ function markRow(row, delta) {
 
 // MARK: Personal
 
+/** The personal state carries the entry, both ranks and both totals: nothing to fetch. */
 function renderPersonal(payload) {
   boards.personal.state = payload;
-  refreshStanding();
-}
-
-let standingTimer = null;
-function refreshStanding() {
-  clearTimeout(standingTimer);
-  standingTimer = setTimeout(async () => {
-    if (!user) return;
-    try {
-      boards.personal.standing = await api(`/api/leaderboards/${encodeURIComponent(gameId)}/players/${encodeURIComponent(user.userId)}`);
-    } catch (error) {
-      boards.personal.standing = null;
-      if (error.code !== 'PLAYER_NOT_FOUND' && error.code !== 'OFFLINE') showMessage($('page-error'), describeError(error), 'error');
-    }
-    renderPersonalPanel();
-  }, 150);
+  renderPersonalPanel();
 }
 
 function renderPersonalPanel() {
@@ -221,20 +206,18 @@ function renderPersonalPanel() {
     );
     return;
   }
-  const standing = boards.personal.standing;
-  const liveEntry = boards.personal.state && boards.personal.state.entries && boards.personal.state.entries[0];
-  const entry = (standing && standing.entry) || liveEntry;
+  const state = boards.personal.state;
+  const entry = state && state.entries && state.entries[0];
   if (!entry) {
-    body.replaceChildren(h('p', { id: 'personal-empty' }, `You have no score on ${game ? game.name : 'this game'} yet.`));
+    body.replaceChildren(h('p', { id: 'personal-empty' }, state ? `You have no score on ${game ? game.name : 'this game'} yet.` : 'Loading…'));
     return;
   }
-  const globalRank = standing ? standing.globalRank : entry.rank;
   const stats = [
     ['Personal best', formatScore(entry.score), 'personal-score'],
-    ['Global rank', `#${globalRank}${standing ? ` of ${formatCount(standing.globalTotal)}` : ''}`, 'personal-global-rank'],
+    ['Global rank', `#${state.globalRank ?? entry.rank}${state.globalTotal != null ? ` of ${formatCount(state.globalTotal)}` : ''}`, 'personal-global-rank'],
   ];
-  if (standing && standing.localRank != null) {
-    stats.push([`Rank in ${entry.countryCode || ''}`.trim(), `#${standing.localRank} of ${formatCount(standing.localTotal)}`, 'personal-local-rank']);
+  if (state.localRank != null) {
+    stats.push([`Rank in ${entry.countryCode || ''}`.trim(), `#${state.localRank} of ${formatCount(state.localTotal)}`, 'personal-local-rank']);
   }
   body.replaceChildren(
     h('div', { class: 'stat-grid', id: 'personal-stats' },
@@ -378,7 +361,6 @@ async function submitTestScore() {
         showMessage(result, `Submitted ${formatScore(score)}: it does not beat your best${best}, so the board is unchanged.`, 'info');
       }
     }
-    refreshStanding();
   } catch (error) {
     showMessage(result, describeError(error), 'error');
     if (error.code === 'TOKEN_EXPIRED' || error.code === 'UNAUTHORIZED') openAuthDialog('signin', describeError(error));
@@ -412,11 +394,10 @@ function onUserChanged(next) {
     for (const row of boards[scope].rows.values()) row.classList.toggle('me', Boolean(user && row.dataset.userId === user.userId));
   }
   if ((user ? user.userId : null) !== before) {
-    boards.personal = { state: null, standing: null };
+    boards.personal = { state: null };
     live.forgetScope('personal');
     subscribe();
     live.connect();
-    if (user) refreshStanding();
   }
 }
 

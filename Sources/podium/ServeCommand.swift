@@ -46,6 +46,12 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Shared secret of POST /score (header x-realtime-secret). Env: REALTIME_INGEST_SECRET. Unset: loopback callers only.")
     var ingestSecret: String?
 
+    @Option(help: "Length of the queue of connections not yet accepted (capped by net.core.somaxconn). Env: PODIUM_LISTEN_BACKLOG. Default 4096.")
+    var listenBacklog: Int?
+
+    @Option(help: "Log one read (GET or HEAD answered below 400) in N; 0 logs no reads. Writes and errors are always logged. Env: PODIUM_ACCESS_LOG_READS. Default 1 (every read).")
+    var accessLogReads: Int?
+
     @Option(help: "Open WebSocket connections allowed. Env: PODIUM_MAX_CONNECTIONS. Default 19000.")
     var maxConnections: Int?
 
@@ -112,6 +118,13 @@ struct ServeCommand: AsyncParsableCommand {
         }
         configuration.gamesFile = games ?? environment["PODIUM_GAMES_FILE"] ?? configuration.gamesFile
         configuration.ingestSecret = ingestSecret ?? environment["REALTIME_INGEST_SECRET"].flatMap { $0.isEmpty ? nil : $0 }
+        if let backlog = try Self.positive(listenBacklog ?? Self.integer(environment, "PODIUM_LISTEN_BACKLOG"), "the listen backlog") {
+            configuration.listenBacklog = backlog
+        }
+        if let sampling = try accessLogReads ?? Self.integer(environment, "PODIUM_ACCESS_LOG_READS") {
+            guard sampling >= 0 else { throw ValidationError("the access log's read sampling must be 0 or more, not \(sampling).") }
+            configuration.accessLogReadSampling = sampling
+        }
         configuration.live.maxConnections =
             try maxConnections ?? Self.integer(environment, "PODIUM_MAX_CONNECTIONS") ?? configuration.live.maxConnections
         if let count = try Self.positive(

@@ -39,6 +39,8 @@ struct LiveHubTests {
     @Test func updatesReachOnlyTheSubscribersWhoseViewChanged() async throws {
         try await TestServer.run(configure: Self.fast) { server in
             try await server.ingest(user: "leader", country: "US", score: 900)
+            // Ann is on the board already, so her raise changes no total.
+            try await server.ingest(user: "ann", country: "GB", score: 50)
             let global = try await LiveClient.connect(port: server.port)
             let britain = try await LiveClient.connect(port: server.port)
             let states = try await LiveClient.connect(port: server.port)
@@ -62,7 +64,7 @@ struct LiveHubTests {
             let personal = try await mine.nextMessage()
             #expect(personal[object: "payload"]?[array: "entries"]?.first?[int: "rank"] == 2)
             #expect(try await states.messages(within: .milliseconds(300)).isEmpty, "another country's board did not change")
-            #expect(try await leaders.messages(within: .milliseconds(100)).isEmpty, "the leader's own entry and rank did not change")
+            #expect(try await leaders.messages(within: .milliseconds(100)).isEmpty, "the leader's entry, ranks and totals did not change")
         }
     }
 
@@ -93,7 +95,21 @@ struct LiveHubTests {
         }
     }
 
-    @Test func burstsWithinOneIntervalCoalesceIntoOneUpdate() async throws {
+    @Test func aChangeOnAQuietBoardIsSentWithoutWaitingForTheWindow() async throws {
+        try await TestServer.run(configure: { $0.live.coalescingInterval = .seconds(60) }) { server in
+            let client = try await LiveClient.connect(port: server.port)
+            defer { client.close() }
+            client.send(Self.subscribe(scopes: ["global", "personal"], user: "ann"))
+            _ = try await [client.nextMessage(), client.nextMessage()]
+            try await server.ingest(user: "ann", score: 5)
+            // Far inside the 60 s window: the leading edge sends both scopes at once.
+            let updates = try await [client.nextMessage(timeout: .seconds(20)), client.nextMessage(timeout: .seconds(20))]
+            #expect(Set(updates.compactMap { $0[object: "payload"]?[string: "scope"] }) == ["global", "personal"])
+            #expect(updates.allSatisfy { $0[object: "payload"]?[array: "entries"]?.first?[string: "userId"] == "ann" })
+        }
+    }
+
+    @Test func burstsWithinOneIntervalSendTheFirstAtOnceAndTheRestAsOneUpdate() async throws {
         try await TestServer.run(configure: { $0.live.coalescingInterval = .seconds(3) }) { server in
             let client = try await LiveClient.connect(port: server.port)
             defer { client.close() }
@@ -106,10 +122,31 @@ struct LiveHubTests {
             }
             try #require(ContinuousClock.now - start < .milliseconds(2500), "the burst must fit in one interval")
             let updates = try await client.messages(within: .seconds(4))
-            #expect(updates.count == 1)
-            let entries = updates.first?[object: "payload"]?[array: "entries"] ?? []
-            #expect(entries.compactMap { $0[string: "userId"] } == ["p20", "p19", "p18"], "the update carries the latest state")
-            #expect(updates.first?[object: "payload"]?[int: "total"] == 20)
+            #expect((1...2).contains(updates.count), "the leading edge and the window's end, at most")
+            let entries = updates.last?[object: "payload"]?[array: "entries"] ?? []
+            #expect(entries.compactMap { $0[string: "userId"] } == ["p20", "p19", "p18"], "the last update carries the latest state")
+            #expect(updates.last?[object: "payload"]?[int: "total"] == 20)
+        }
+    }
+
+    @Test func thePersonalStateCarriesRanksAndTotals() async throws {
+        try await TestServer.run(configure: Self.fast) { server in
+            try await server.ingest(user: "joe", country: "US", score: 100)
+            try await server.ingest(user: "ann", country: "GB", score: 50)
+            let client = try await LiveClient.connect(port: server.port)
+            defer { client.close() }
+            client.send(Self.subscribe(scopes: ["personal"], user: "ann"))
+            let state = try await client.nextMessage()[object: "payload"]
+            #expect(state?[int: "globalRank"] == 2 && state?[int: "globalTotal"] == 2)
+            #expect(state?[int: "localRank"] == 1 && state?[int: "localTotal"] == 1)
+            // A player below ann changes neither her entry nor her rank, only a total.
+            try await server.ingest(user: "eve", country: "US", score: 10)
+            let update = try await client.nextMessage()
+            #expect(update[string: "type"] == "leaderboard:update")
+            #expect(update[object: "payload"]?[int: "globalTotal"] == 3 && update[object: "payload"]?[int: "globalRank"] == 2)
+            try await server.ingest(user: "bob", country: "GB", score: 70)
+            let overtaken = try await client.nextMessage()[object: "payload"]
+            #expect(overtaken?[int: "globalRank"] == 3 && overtaken?[int: "localRank"] == 2 && overtaken?[int: "localTotal"] == 2)
         }
     }
 

@@ -21,31 +21,34 @@ struct OperationsTests {
             let client = try await LiveClient.connect(port: server.port)
             client.send(#"{"type":"subscribe","gameId":"arcade","scopes":["global"]}"#)
             _ = try await client.nextMessage()
-            // Two changes within one coalescing interval: one update.
+            // Three changes within one coalescing interval: the first at once, the other two
+            // (one coalesced into the other) in one update at the window's end.
             try await server.ingest(user: "ann", score: 5)
             try await server.ingest(user: "bob", score: 6)
-            let update = try await client.nextMessage()
-            #expect(update[object: "payload"]?[array: "entries"]?.count == 2)
+            try await server.ingest(user: "cat", score: 7)
+            let first = try await client.nextMessage()[object: "payload"]?[array: "entries"]
+            #expect(first?.last?[string: "userId"] == "ann", "sent at the first change (later ones may already be applied)")
+            #expect(try await client.nextMessage()[object: "payload"]?[array: "entries"]?.count == 3)
             _ = try await server.request(.post, "/score", json: "{oops")
             #expect(try await server.request(.get, "/api/nothing").status == .notFound)
             #expect(try await server.request(.get, "/assets/style.css").status == .ok)
             // The fan-out's duration is recorded just after its last write: wait for it.
             var after = try await server.request(.get, "/metrics").body
-            for _ in 0..<50 where Self.metric(after, "podium_ws_fanout_duration_seconds_count ") != 1 {
+            for _ in 0..<50 where Self.metric(after, "podium_ws_fanout_duration_seconds_count ") != 2 {
                 try await Task.sleep(for: .milliseconds(20))
                 after = try await server.request(.get, "/metrics").body
             }
             #expect(Self.metric(after, "podium_ws_connections ") == 1)
-            #expect(Self.metric(after, #"podium_scores_events_applied_total{game="arcade"}"#) == 2)
-            #expect(Self.metric(after, #"podium_scores_submissions_total{route="/score",outcome="accepted"}"#) == 2)
+            #expect(Self.metric(after, #"podium_scores_events_applied_total{game="arcade"}"#) == 3)
+            #expect(Self.metric(after, #"podium_scores_submissions_total{route="/score",outcome="accepted"}"#) == 3)
             #expect(Self.metric(after, #"podium_scores_submissions_total{route="/score",outcome="VALIDATION_ERROR"}"#) == 1)
-            #expect(Self.metric(after, "podium_ws_messages_sent_total ") == 3, "ready, the state and one update")
+            #expect(Self.metric(after, "podium_ws_messages_sent_total ") == 4, "ready, the state and two updates")
             #expect(Self.metric(after, "podium_ws_updates_coalesced_total ") == 1)
-            #expect(Self.metric(after, "podium_ws_fanout_duration_seconds_count ") == 1)
+            #expect(Self.metric(after, "podium_ws_fanout_duration_seconds_count ") == 2)
             #expect((Self.metric(after, "podium_ws_fanout_duration_seconds_sum ") ?? 0) > 0)
-            #expect(Self.metric(after, "podium_store_commit_duration_seconds_count ") == 2)
-            #expect(Self.metric(after, "podium_store_commit_group_size_events_sum ") == 2)
-            #expect(after.contains(#"podium_http_requests_total{method="POST",route="/score",status="200"} 2"#))
+            #expect(Self.metric(after, "podium_store_commit_duration_seconds_count ") == 3)
+            #expect(Self.metric(after, "podium_store_commit_group_size_events_sum ") == 3)
+            #expect(after.contains(#"podium_http_requests_total{method="POST",route="/score",status="200"} 3"#))
             #expect(after.contains(#"podium_http_requests_total{method="GET",route="unmatched",status="404"} 1"#))
             #expect(after.contains(#"podium_http_requests_total{method="GET",route="static",status="200"} 1"#))
             client.close()
@@ -98,5 +101,22 @@ struct OperationsTests {
         #expect(PodiumLogHandler.quoted("say \"hi\"\n") == #""say \"hi\"\n""#)
         #expect(PodiumLogHandler.quoted("") == #""""#)
         #expect(PodiumLogHandler.quoted("a\rb\tc\u{85}d\u{2028}") == #""a\rb\tc\u{85}d\u{2028}""#, "no raw line breaks")
+    }
+}
+
+@Suite("Access log: writes and errors always, reads sampled")
+struct AccessLogTests {
+    @Test func writesAndErrorsAreAlwaysLogged() {
+        let log = AccessLog(readSampling: 0)
+        #expect(log.logs(method: "POST", status: 200) && log.logs(method: "DELETE", status: 204))
+        #expect(log.logs(method: "GET", status: 404) && log.logs(method: "GET", status: 503))
+        #expect(!log.logs(method: "GET", status: 200) && !log.logs(method: "HEAD", status: 304), "no reads at 0")
+    }
+
+    @Test func oneReadInNIsLogged() {
+        let log = AccessLog(readSampling: 10)
+        let logged = (0..<1000).filter { _ in log.logs(method: "GET", status: 200) }.count
+        #expect(logged == 100)
+        #expect((0..<5).allSatisfy { _ in AccessLog.everything.logs(method: "GET", status: 200) })
     }
 }

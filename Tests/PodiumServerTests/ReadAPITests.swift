@@ -1,5 +1,6 @@
 import Foundation
 import HTTPTypes
+import NIOCore
 import Testing
 
 @testable import PodiumServer
@@ -144,6 +145,25 @@ struct ReadAPITests {
         }
     }
 
+    /// Seed 004's top page is answered from the board's page cache, like first pages: the
+    /// same bytes until the board changes, and the same body as through the router.
+    @Test func seed004LeaderboardComesFromThePageCache() async throws {
+        try await TestServer.run { server in
+            try await server.ingest(user: "u1", name: "Ada", score: 5)
+            let leaderboards = server.podium.leaderboards
+            let cached = try leaderboards.encodedDefaultLeaderboard()
+            #expect(try leaderboards.encodedDefaultLeaderboard().storageAddress == cached.storageAddress, "not encoded again")
+            let fast = try await server.request(.get, "/api/leaderboard")
+            let routed = try await server.request(.get, "/api/leaderboard?via=router")
+            #expect(fast.status == .ok && fast.body == routed.body && fast.body == String(buffer: cached))
+            try await server.ingest(user: "u2", name: "Bob", score: 9)
+            let changed = try leaderboards.encodedDefaultLeaderboard()
+            #expect(changed.storageAddress != cached.storageAddress && String(buffer: changed).contains("Bob"))
+            let metrics = try await server.request(.get, "/metrics").body
+            #expect(metrics.contains(#"podium_http_requests_total{method="GET",route="/api/leaderboard",status="200"} 2"#))
+        }
+    }
+
     @Test("bad query parameters answer 400 in the one error shape", arguments: [
         "/api/leaderboards/arcade?scope=galaxy",
         "/api/leaderboards/arcade?limit=0",
@@ -171,5 +191,12 @@ struct ReadAPITests {
             #expect(response.headers[.contentType]?.hasPrefix("application/json") == true)
             #expect(try JSON.object(response.body)[object: "error"]?[string: "code"] == "NOT_FOUND")
         }
+    }
+}
+
+extension ByteBuffer {
+    /// Where the readable bytes are: equal for two copies of one buffer.
+    fileprivate var storageAddress: UInt {
+        withUnsafeReadableBytes { UInt(bitPattern: $0.baseAddress) }
     }
 }

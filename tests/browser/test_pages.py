@@ -8,7 +8,7 @@ import time
 
 from playwright.sync_api import expect
 
-from conftest import JWT_SECRET, OUTPUT, board_row, extra_server, register_in_page, sign_in_admin, unique
+from conftest import JWT_SECRET, OUTPUT, board_row, extra_server, register_in_page, sign_in_admin, sign_in_in_page, unique
 
 
 def wait_live(page, timeout=10_000):
@@ -55,6 +55,35 @@ def test_a_test_score_appears_live_on_another_page(new_page, server):
     player.click("#tab-local")
     expect(board_row(player, "local", name)).to_be_visible()
     assert viewer.errors == [] and player.errors == []
+
+
+def test_personal_best_follows_pushes_without_fetching_and_keeps_64_bit_scores(new_page, server):
+    """The personal state carries ranks and totals: the page shows them and never asks the
+    REST API for the player's standing, and a score past 2^53 stays exact."""
+    game = "quest-points"
+    username, name = unique("exact"), unique("Exact ")
+    account = server.register(username, name, "GB")
+    server.ingest(game, account["userId"], name, 2**53 + 1, country="GB")
+    page = new_page()
+    standing_reads = []
+    page.on("request", lambda request: "/players/" in request.url and standing_reads.append(request.url))
+    page.goto(f"/games/{game}")
+    sign_in_in_page(page, username, name)
+    wait_live(page)
+    page.click("#tab-personal")
+    expect(page.locator("#personal-global-rank")).to_contain_text("#1 of ")
+    assert re.sub(r"\D", "", page.locator("#personal-score").inner_text()) == str(2**53 + 1)
+    expect(page.locator("#personal-local-rank")).to_contain_text("#1 of ")
+    total = int(re.sub(r"\D", "", page.locator("#personal-global-rank").inner_text().split(" of ")[1]))
+
+    # A new leader from another country: global rank and total move, the local rank does not.
+    server.ingest(game, unique("leader"), unique("Leader "), 2**53 + 3, country="US")
+    expect(page.locator("#personal-global-rank")).to_contain_text("#2 of ")
+    assert int(re.sub(r"\D", "", page.locator("#personal-global-rank").inner_text().split(" of ")[1])) == total + 1
+    expect(page.locator("#personal-local-rank")).to_contain_text("#1 of ")
+    expect(board_row(page, "global", name).locator("td.score")).to_have_text(re.compile(r"^9\D?007\D?199\D?254\D?740\D?993$"))
+    assert standing_reads == [], standing_reads
+    assert page.errors == []
 
 
 def test_rows_move_in_place_with_a_rank_badge(new_page, server):

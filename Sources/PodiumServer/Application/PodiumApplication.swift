@@ -27,6 +27,7 @@ public struct PodiumApplication: Sendable {
     let adminUsernames: Set<String>
     let decoyHash: DecoyPasswordHash
     public let metrics: PodiumMetrics
+    let accessLog: AccessLog
     let logger: Logger
     /// Held while this server uses a SQLite data directory.
     let dataLock: DataDirectoryLock?
@@ -42,6 +43,7 @@ public struct PodiumApplication: Sendable {
         dataLock = configuration.storage == .sqlite ? try DataDirectoryLock(directory: configuration.dataDirectory) : nil
         store = try await Self.openStore(configuration, logger: logger)
         metrics = PodiumMetrics()
+        accessLog = AccessLog(readSampling: configuration.accessLogReadSampling)
         bans = BanList()
         announcements = Announcements()
         leaderboards = LeaderboardService(registry: registry)
@@ -100,7 +102,7 @@ public struct PodiumApplication: Sendable {
     /// The router with every route.
     func makeRouter() -> Router<PodiumRequestContext> {
         let router = Router(context: PodiumRequestContext.self)
-        router.add(middleware: RequestMiddleware(metrics: metrics))
+        router.add(middleware: RequestMiddleware(metrics: metrics, accessLog: accessLog))
         router.add(middleware: AuthMiddleware(authenticator: authenticator))
         let submissions = RateLimiter("submissions", limit: configuration.scoreSubmissionsPerMinute, per: .seconds(60), store: store)
         let bodyLimit = configuration.maxBodySize
@@ -140,21 +142,27 @@ public struct PodiumApplication: Sendable {
     ) -> some ApplicationProtocol {
         let router = makeRouter()
         let upgrades = LiveUpgrades(
-            hub: hub, authenticator: authenticator, metrics: metrics, maxFrameSize: configuration.maxFrameSize, logger: logger
+            hub: hub, authenticator: authenticator, metrics: metrics, accessLog: accessLog, maxFrameSize: configuration.maxFrameSize,
+            logger: logger
         )
         let connections = HTTPConnections(limits: configuration.http, metrics: metrics, logger: logger)
         return Application(
             router: router,
-            server: HTTPServerBuilder { [leaderboards, metrics, logger] responder in
+            server: HTTPServerBuilder { [leaderboards, metrics, accessLog, logger] responder in
                 LiveServerChannel(responder: responder, upgrades: upgrades, connections: connections) {
-                    [FirstPageHandler(leaderboards: leaderboards, metrics: metrics, logger: logger)]
+                    [FirstPageHandler(leaderboards: leaderboards, metrics: metrics, accessLog: accessLog, logger: logger)]
                 }
             },
-            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "Podium"),
+            configuration: .init(
+                address: .hostname(configuration.host, port: configuration.port), serverName: "Podium", backlog: configuration.listenBacklog
+            ),
             onServerRunning: { [logger] channel in
                 do {
                     try await channel.eventLoop.submit {
                         try channel.pipeline.syncOperations.addHandler(AcceptBackoff(logger: logger), position: .first)
+                        // NIO accepts 4 connections per wake-up by default: a burst of 1,000 then
+                        // waits hundreds of loop turns, each serving every open connection.
+                        try channel.syncOptions?.setOption(ChannelOptions.maxMessagesPerRead, value: Self.acceptsPerWakeUp)
                     }.get()
                 } catch {
                     logger.warning("cannot guard the listening socket's accepts", metadata: ["error": "\(error)"])
@@ -164,6 +172,9 @@ public struct PodiumApplication: Sendable {
             logger: logger
         )
     }
+
+    /// Connections the listening socket accepts each time it is readable.
+    static let acceptsPerWakeUp: UInt = 256
 
     /// Every service of the server in one group. On graceful shutdown the hub (last)
     /// stops first and closes every socket with 1001; then the HTTP server finishes the

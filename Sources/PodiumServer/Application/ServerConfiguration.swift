@@ -12,6 +12,13 @@ public struct ServerConfiguration: Sendable {
     public var host = "127.0.0.1"
     /// Port for HTTP and WebSocket (seed 000's `REALTIME_PORT`, default 4000).
     public var port = 4000
+    /// Length of the listening socket's queue of connections not yet accepted (the kernel
+    /// caps it at `net.core.somaxconn`, 4096 by default since Linux 5.4). A burst of
+    /// connections past it waits for SYN retries (a second or more) instead of a turn.
+    public var listenBacklog = 4096
+    /// One read (GET or HEAD below 400) in this many gets an access log line; 0 logs no
+    /// reads. Writes and errors are always logged.
+    public var accessLogReadSampling = 1
     /// Where the log and everything else durable lives.
     public enum Storage: Sendable, Equatable, CustomStringConvertible {
         /// One SQLite file, `podium.sqlite`, in the data directory (the default).

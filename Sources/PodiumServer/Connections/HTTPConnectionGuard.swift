@@ -143,7 +143,7 @@ final class HTTPConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
         context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
         RequestMiddleware.record(
             method: "-", route: "unmatched", path: "-", status: error.status.code, since: .now, requestId: requestId,
-            metrics: connections.metrics, logger: connections.logger
+            metrics: connections.metrics, accessLog: .everything, logger: connections.logger
         )
     }
 }

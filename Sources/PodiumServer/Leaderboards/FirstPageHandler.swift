@@ -5,10 +5,10 @@ import NIOCore
 import NIOHTTPTypes
 import PodiumEngine
 
-/// Answers the most frequent request of a leaderboard server, the first page of a board
-/// (`GET /api/leaderboards/{gameId}` with at most `scope`, `country` and `limit`), on the
-/// connection's event loop from the board's page cache, before the request would hop to
-/// the router's task. Anything else, and any request it cannot answer with a 200, goes
+/// Answers the most frequent requests of a leaderboard server, the first page of a board
+/// (`GET /api/leaderboards/{gameId}` with at most `scope`, `country` and `limit`) and seed
+/// 004's `GET /api/leaderboard` (no query), on the connection's event loop from the
+/// board's page cache, before the request would hop to the router's task. Anything else, and any request it cannot answer with a 200, goes
 /// on to the router unchanged, which then also answers the errors.
 ///
 /// It answers only when no earlier request of the connection is still with the router,
@@ -21,6 +21,7 @@ final class FirstPageHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     private let leaderboards: LeaderboardService
     private let metrics: PodiumMetrics
+    private let accessLog: AccessLog
     private let logger: Logger
     /// Requests passed on whose response has not ended yet.
     private var withRouter = 0
@@ -28,11 +29,13 @@ final class FirstPageHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private var droppingRest = false
 
     static let route = "/api/leaderboards/{gameId}"
+    static let defaultRoute = "/api/leaderboard"
     private static let prefix = "/api/leaderboards/"
 
-    init(leaderboards: LeaderboardService, metrics: PodiumMetrics, logger: Logger) {
+    init(leaderboards: LeaderboardService, metrics: PodiumMetrics, accessLog: AccessLog, logger: Logger) {
         self.leaderboards = leaderboards
         self.metrics = metrics
+        self.accessLog = accessLog
         self.logger = logger
     }
 
@@ -40,9 +43,9 @@ final class FirstPageHandler: ChannelDuplexHandler, RemovableChannelHandler {
         switch unwrapInboundIn(data) {
         case .head(let request):
             let start = ContinuousClock.now
-            if withRouter == 0, let page = firstPage(for: request) {
+            if withRouter == 0, let (page, route) = firstPage(for: request) {
                 droppingRest = true
-                answer(request, with: page, since: start, context: context)
+                answer(request, with: page, route: route, since: start, context: context)
                 return
             }
             withRouter += 1
@@ -63,11 +66,16 @@ final class FirstPageHandler: ChannelDuplexHandler, RemovableChannelHandler {
         context.write(data, promise: promise)
     }
 
-    /// The cached bytes of the page `request` asks for, or nil to let the router answer.
-    private func firstPage(for request: HTTPRequest) -> ByteBuffer? {
-        guard request.method == .get, let target = request.path, target.hasPrefix(Self.prefix),
+    /// The cached bytes of the page `request` asks for and its route, or nil to let the
+    /// router answer.
+    private func firstPage(for request: HTTPRequest) -> (ByteBuffer, route: String)? {
+        guard request.method == .get, let target = request.path,
             request.headerFields[.authorization] == nil, request.headerFields[.connection] == nil
         else { return nil }
+        if target == Self.defaultRoute {
+            return (try? leaderboards.encodedDefaultLeaderboard()).map { ($0, Self.defaultRoute) }
+        }
+        guard target.hasPrefix(Self.prefix) else { return nil }
         let uri = URI(target)
         let gameId = uri.path.dropFirst(Self.prefix.count)
         let query = uri.query
@@ -97,10 +105,13 @@ final class FirstPageHandler: ChannelDuplexHandler, RemovableChannelHandler {
                 return nil
             }
         }
-        return try? leaderboards.encodedPage(String(gameId), scope: scope, country: country, limit: limit, cursor: nil)
+        return (try? leaderboards.encodedPage(String(gameId), scope: scope, country: country, limit: limit, cursor: nil))
+            .map { ($0, Self.route) }
     }
 
-    private func answer(_ request: HTTPRequest, with page: ByteBuffer, since start: ContinuousClock.Instant, context: ChannelHandlerContext) {
+    private func answer(
+        _ request: HTTPRequest, with page: ByteBuffer, route: String, since start: ContinuousClock.Instant, context: ChannelHandlerContext
+    ) {
         let requestId = RequestMiddleware.requestId(given: request.headerFields[RequestMiddleware.requestIdHeader])
         var headers: HTTPFields = [
             .contentType: "application/json; charset=utf-8", .contentLength: String(page.readableBytes),
@@ -112,8 +123,8 @@ final class FirstPageHandler: ChannelDuplexHandler, RemovableChannelHandler {
         context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
         metrics.firstPagesFromTheEventLoop.increment()
         RequestMiddleware.record(
-            method: "GET", route: Self.route, path: String(request.path?.prefix { $0 != "?" } ?? ""), status: 200, since: start,
-            requestId: requestId, metrics: metrics, logger: logger
+            method: "GET", route: route, path: String(request.path?.prefix { $0 != "?" } ?? ""), status: 200, since: start,
+            requestId: requestId, metrics: metrics, accessLog: accessLog, logger: logger
         )
     }
 }

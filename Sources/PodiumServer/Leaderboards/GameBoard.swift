@@ -22,6 +22,7 @@ final class GameBoard: Sendable {
     private struct PageKey: Hashable {
         var partition: Partition
         var limit: Int
+        var format: PageFormat
     }
 
     /// A first page as found under the lock: encoded already, or a view to encode.
@@ -46,12 +47,14 @@ final class GameBoard: Sendable {
         try state.withLock { (state) throws(Failure) -> Result in try body(state.board, state.updatedAt) }
     }
 
-    /// The encoded first page of `partition`: from the cache when the board has not changed
-    /// since it was encoded, else made by `view` (under the lock) and encoded outside it.
+    /// The encoded first page of `partition` in `format`: from the cache when the board has
+    /// not changed since it was encoded, else made by `view` (under the lock) and encoded
+    /// outside it.
     func encodedFirstPage<Failure: Error>(
-        of partition: Partition, limit: Int, _ view: (Board, _ updatedAt: Int64) throws(Failure) -> LeaderboardView
+        of partition: Partition, limit: Int, format: PageFormat = .state,
+        _ view: (Board, _ updatedAt: Int64) throws(Failure) -> LeaderboardView
     ) throws(Failure) -> ByteBuffer {
-        let key = PageKey(partition: partition, limit: limit)
+        let key = PageKey(partition: partition, limit: limit, format: format)
         let found = try state.withLock { (state) throws(Failure) -> Found in
             if state.pagesVersion == state.board.version, let page = state.pages[key] { return .cached(page) }
             return .fresh(try view(state.board, state.updatedAt), version: state.board.version)
@@ -60,7 +63,7 @@ final class GameBoard: Sendable {
         let encoded: ByteBuffer
         switch found {
         case .cached(let page): return page
-        case .fresh(let view, let freshVersion): (encoded, version) = (view.encoded, freshVersion)
+        case .fresh(let view, let freshVersion): (encoded, version) = (format.encode(view), freshVersion)
         }
         state.withLock { state in
             guard state.board.version == version else { return }
@@ -104,15 +107,18 @@ final class GameBoard: Sendable {
         }
     }
 
-    /// The personal state of `userId`: their entry with its global rank, if any.
+    /// The personal state of `userId`: their entry with its global rank and their standing
+    /// (global and local rank and totals), if they are on the board.
     func personalView(of userId: String) -> LeaderboardView {
         withBoard { board, updatedAt in
-            let entry = board.entry(of: userId, in: .global)
-            return LeaderboardView(
-                gameId: game.id, scope: .personal, countryCode: entry?.countryCode, userId: userId,
-                entries: entry.map { [$0] } ?? [], updatedAt: updatedAt, version: board.version,
+            let standing = board.standing(of: userId)
+            var view = LeaderboardView(
+                gameId: game.id, scope: .personal, countryCode: standing?.entry.countryCode, userId: userId,
+                entries: standing.map { [$0.entry] } ?? [], updatedAt: updatedAt, version: board.version,
                 total: board.count(in: .global), nextCursor: nil
             )
+            view.standing = standing
+            return view
         }
     }
 }

@@ -26,6 +26,8 @@ struct LeaderboardView: Sendable {
     var version: UInt64
     var total: Int
     var nextCursor: String?
+    /// Of a personal state: the player's ranks and totals (nil when they have no entry).
+    var standing: PlayerStanding?
 
     func write(to json: inout JSONWriter) {
         json.beginObject()
@@ -41,6 +43,12 @@ struct LeaderboardView: Sendable {
         json.field("version", Int64(version))
         json.field("total", Int64(total))
         if let nextCursor { json.field("nextCursor", nextCursor) }
+        if let standing {
+            json.field("globalRank", Int64(standing.entry.rank))
+            json.field("globalTotal", Int64(standing.globalTotal))
+            if let localRank = standing.localRank { json.field("localRank", Int64(localRank)) }
+            if let localTotal = standing.localTotal { json.field("localTotal", Int64(localTotal)) }
+        }
         json.endObject()
     }
 }
@@ -65,5 +73,41 @@ extension LeaderboardView {
         var json = JSONWriter(capacity: 256 + entries.count * 160)
         write(to: &json)
         return json.buffer
+    }
+
+    /// Seed 004's `{gameId, users: [{userId, username, score, rank}], updatedAt}`.
+    var encodedAsUsers: ByteBuffer {
+        var json = JSONWriter(capacity: 128 + entries.count * 96)
+        json.beginObject()
+        json.field("gameId", gameId)
+        json.key("users")
+        json.beginArray()
+        for entry in entries {
+            json.beginObject()
+            json.field("userId", entry.userId)
+            json.field("username", entry.displayName)
+            json.field("score", entry.score)
+            json.field("rank", Int64(entry.rank))
+            json.endObject()
+        }
+        json.endArray()
+        json.field("updatedAt", Timestamp.format(updatedAt))
+        json.endObject()
+        return json.buffer
+    }
+}
+
+/// The JSON shapes of a first page the page cache holds.
+enum PageFormat: Hashable, Sendable {
+    /// A `LeaderboardState` (`GET /api/leaderboards/{gameId}`).
+    case state
+    /// Seed 004's users list (`GET /api/leaderboard`).
+    case users
+
+    func encode(_ view: LeaderboardView) -> ByteBuffer {
+        switch self {
+        case .state: view.encoded
+        case .users: view.encodedAsUsers
+        }
     }
 }

@@ -68,6 +68,15 @@ public final class LeaderboardService: Sendable {
         }
     }
 
+    /// Seed 004's top 10 of the default game (`GET /api/leaderboard`), from the page cache.
+    func encodedDefaultLeaderboard() throws(APIError) -> ByteBuffer {
+        guard let gameId = defaultGame else { throw APIError.notFound("No games are configured.") }
+        let gameBoard = try gameBoard(gameId)
+        return try gameBoard.encodedFirstPage(of: .global, limit: 10, format: .users) { (board, updatedAt) throws(APIError) in
+            try Self.view(of: board, in: gameBoard, partition: .global, limit: 10, cursor: nil, updatedAt: updatedAt)
+        }
+    }
+
     private static func partition(scope: LeaderboardScope, country: CountryCode?) throws(APIError) -> Partition {
         switch (scope, country) {
         case (.global, _): .global

@@ -91,9 +91,9 @@ extension LiveHub {
                     view = gameBoard.topView(of: partition)
                 case .personal:
                     view = gameBoard.personalView(of: personalUserId!)
-                    // An existing topic keeps its last sent entry, so a pending update still
+                    // An existing topic keeps its last sent standing, so a pending update still
                     // reaches the player's other connections.
-                    var topic = state.personalSubscribers[gameId, default: [:]][personalUserId!] ?? PersonalTopic(lastSent: view.entries.first)
+                    var topic = state.personalSubscribers[gameId, default: [:]][personalUserId!] ?? PersonalTopic(lastSent: view.standing)
                     topic.connections.insert(connection.id)
                     state.personalSubscribers[gameId, default: [:]][personalUserId!] = topic
                 }

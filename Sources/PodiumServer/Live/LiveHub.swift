@@ -5,8 +5,9 @@ import PodiumEngine
 import ServiceLifecycle
 import Synchronization
 
-/// The WebSocket hub: connections, their subscriptions, and the coalesced fan-out of
-/// board changes to the subscribers whose view changed.
+/// The WebSocket hub: connections, their subscriptions, and the fan-out of board changes
+/// to the subscribers whose view changed, throttled per topic (``UpdateThrottle``): a
+/// quiet topic's change goes out at once, a busy topic's at most once per interval.
 ///
 /// Lock order: the hub's lock may take a board's lock, never the other way round; score
 /// ingestion releases the board before it calls ``publish(gameId:change:)``.
@@ -24,7 +25,8 @@ public final class LiveHub: Service, Sendable {
         /// Messages written to a client whose socket is backed up before it is dropped as
         /// too slow.
         public var slowClientBudget = 256
-        /// At most one update per (game, partition) in this interval.
+        /// At most one update per (game, partition), and per game's personal views, in this
+        /// interval; the first change after a quiet interval is sent at once.
         public var coalescingInterval = Duration.milliseconds(100)
         /// Kernel send buffer of each live socket, in bytes. Bounded so that a client that
         /// stops reading backs up (and is dropped) instead of holding
@@ -46,32 +48,37 @@ public final class LiveHub: Service, Sendable {
     /// The fleet's directory of connections, when instances share a store.
     let fleet: FleetConnections?
     let state = Mutex(State())
-    private let flushRequests: AsyncStream<String>
-    private let flushRequestContinuation: AsyncStream<String>.Continuation
+    /// Updates sent at a window's leading edge, whose windows the service task then ends.
+    private let flushRequests: AsyncStream<[Send]>
+    private let flushRequestContinuation: AsyncStream<[Send]>.Continuation
 
     struct TopicKey: Hashable {
         var gameId: String
         var partition: Partition
     }
 
-    /// The personal subscribers of one player on one game, and the entry they last got.
+    /// What one live update is about: a partition's top N, or a game's personal views.
+    enum UpdateTopic: Hashable {
+        case top(TopicKey)
+        case personal(gameId: String)
+    }
+
+    /// An update to send now, and when the oldest change it carries was made.
+    struct Send: Sendable {
+        var topic: UpdateTopic
+        var firstChangeAt: ContinuousClock.Instant
+    }
+
+    /// The personal subscribers of one player on one game, and the standing they last got.
     struct PersonalTopic {
         var connections: Set<Int> = []
-        var lastSent: RankedEntry?
+        var lastSent: PlayerStanding?
     }
 
     /// One connection's subscription to one game.
     struct Subscription {
         var partitions: [Partition]
         var personalUserId: String?
-    }
-
-    /// Changes waiting for the end of a game's coalescing interval.
-    struct PendingFlush {
-        var partitions: Set<Partition> = []
-        var personal = false
-        /// When the first change of this flush was produced.
-        var producedAt = ContinuousClock.now
     }
 
     struct State {
@@ -83,7 +90,7 @@ public final class LiveHub: Service, Sendable {
         var personalSubscribers: [String: [String: PersonalTopic]] = [:]
         /// userId → their connections, oldest first.
         var connectionsByUser: [String: [Int]] = [:]
-        var pending: [String: PendingFlush] = [:]
+        var throttle = UpdateThrottle<UpdateTopic>()
         var isShuttingDown = false
     }
 
@@ -96,7 +103,7 @@ public final class LiveHub: Service, Sendable {
         self.configuration = configuration
         self.logger = logger
         self.fleet = fleet
-        (flushRequests, flushRequestContinuation) = AsyncStream.makeStream(of: String.self)
+        (flushRequests, flushRequestContinuation) = AsyncStream.makeStream(of: [Send].self)
         fleet?.onCloseRequest { [weak self] id in self?.closeReplaced(connectionId: id) }
     }
 
@@ -169,74 +176,88 @@ public final class LiveHub: Service, Sendable {
 
     // MARK: Publishing
 
-    /// Notes a board change; subscribers whose view it changed get one coalesced update
-    /// at the end of the game's interval.
+    /// Notes a board change. Subscribers whose view it changed get it at once when their
+    /// topic was quiet for an interval, else with the other changes of the interval at its end.
     func publish(gameId: String, change: BoardChange) {
         guard change.isEffective else { return }
-        let isFirst = state.withLock { state -> Bool in
-            var pending = state.pending[gameId] ?? PendingFlush()
-            var dirty = false
+        let now = ContinuousClock.now
+        let (sends, merged) = state.withLock { state -> ([Send], Bool) in
+            var topics: [UpdateTopic] = []
             for partition in change.partitions where partition.topChanged {
-                if state.topSubscribers[TopicKey(gameId: gameId, partition: partition.partition)] != nil {
-                    pending.partitions.insert(partition.partition)
-                    dirty = true
+                let key = TopicKey(gameId: gameId, partition: partition.partition)
+                if state.topSubscribers[key] != nil { topics.append(.top(key)) }
+            }
+            if state.personalSubscribers[gameId] != nil { topics.append(.personal(gameId: gameId)) }
+            return Self.throttle(topics, at: now, in: &state)
+        }
+        if merged { metrics.updatesCoalesced.increment() }
+        if !sends.isEmpty { flushRequestContinuation.yield(sends) }
+    }
+
+    /// Sends every subscriber of a game its current state, by the same rule (after the game
+    /// was redefined or its board rebuilt).
+    func publishEverything(gameId: String) {
+        let now = ContinuousClock.now
+        let sends = state.withLock { state -> [Send] in
+            var topics = state.topSubscribers.keys.filter { $0.gameId == gameId }.map { UpdateTopic.top($0) }
+            if var players = state.personalSubscribers[gameId] {
+                for userId in players.keys { players[userId]?.lastSent = nil }
+                state.personalSubscribers[gameId] = players
+                topics.append(.personal(gameId: gameId))
+            }
+            return Self.throttle(topics, at: now, in: &state).sends
+        }
+        if !sends.isEmpty { flushRequestContinuation.yield(sends) }
+    }
+
+    /// The throttle's answer to changes of `topics`: those to send now, and whether any
+    /// change joined one already waiting.
+    private static func throttle(_ topics: [UpdateTopic], at now: ContinuousClock.Instant, in state: inout State) -> (sends: [Send], merged: Bool) {
+        var sends: [Send] = []
+        var merged = false
+        for topic in topics {
+            switch state.throttle.changed(topic, at: now) {
+            case .send(let firstChangeAt): sends.append(Send(topic: topic, firstChangeAt: firstChangeAt))
+            case .wait(let joined): merged = merged || joined
+            case .close: break
+            }
+        }
+        return (sends, merged)
+    }
+
+    /// Ends `topic`'s window: sends what waited for it. Returns whether a new window opened.
+    private func endWindow(of topic: UpdateTopic) -> Bool {
+        let action = state.withLock { $0.throttle.windowEnded(topic) }
+        guard case .send(let firstChangeAt) = action else { return false }
+        flush([Send(topic: topic, firstChangeAt: firstChangeAt)])
+        return true
+    }
+
+    /// Sends the current state of each topic: a partition's top N, encoded once for all its
+    /// subscribers; each personal subscriber's standing if it changed since they last got it.
+    func flush(_ sends: [Send]) {
+        guard let producedAt = sends.map(\.firstChangeAt).min() else { return }
+        let deliveries = state.withLock { state -> [(LiveConnection, LiveFrame)] in
+            var deliveries: [(LiveConnection, LiveFrame)] = []
+            for send in sends {
+                switch send.topic {
+                case .top(let key):
+                    guard let subscribers = state.topSubscribers[key], let gameBoard = try? leaderboards.gameBoard(key.gameId) else { continue }
+                    let message = LiveFrame(text: LiveServerMessage.state(gameBoard.topView(of: key.partition), isUpdate: true))
+                    deliveries.reserveCapacity(deliveries.count + subscribers.count)
+                    for id in subscribers { if let connection = state.connections[id] { deliveries.append((connection, message)) } }
+                case .personal(let gameId):
+                    guard var players = state.personalSubscribers[gameId], let gameBoard = try? leaderboards.gameBoard(gameId) else { continue }
+                    for (userId, topic) in players {
+                        let view = gameBoard.personalView(of: userId)
+                        guard view.standing != topic.lastSent else { continue }
+                        players[userId]?.lastSent = view.standing
+                        let message = LiveFrame(text: LiveServerMessage.state(view, isUpdate: true))
+                        for id in topic.connections { if let connection = state.connections[id] { deliveries.append((connection, message)) } }
+                    }
+                    state.personalSubscribers[gameId] = players
                 }
             }
-            if state.personalSubscribers[gameId] != nil {
-                pending.personal = true
-                dirty = true
-            }
-            guard dirty else { return false }
-            let isFirst = state.pending[gameId] == nil
-            state.pending[gameId] = pending
-            return isFirst
-        }
-        if isFirst { flushRequestContinuation.yield(gameId) } else { metrics.updatesCoalesced.increment() }
-    }
-
-    /// Sends every subscriber of a game its current state at the end of the interval
-    /// (after the game was redefined or its board rebuilt).
-    func publishEverything(gameId: String) {
-        let isFirst = state.withLock { state -> Bool in
-            var pending = state.pending[gameId] ?? PendingFlush()
-            for key in state.topSubscribers.keys where key.gameId == gameId { pending.partitions.insert(key.partition) }
-            if var topics = state.personalSubscribers[gameId] {
-                for userId in topics.keys { topics[userId]?.lastSent = nil }
-                state.personalSubscribers[gameId] = topics
-                pending.personal = true
-            }
-            let isFirst = state.pending[gameId] == nil
-            state.pending[gameId] = pending
-            return isFirst
-        }
-        if isFirst { flushRequestContinuation.yield(gameId) }
-    }
-
-    /// Sends the pending updates of one game: each changed partition's top N, encoded once
-    /// for all its subscribers, and each personal subscriber's entry if it moved.
-    func flush(gameId: String) {
-        var producedAt = ContinuousClock.now
-        let deliveries = state.withLock { state -> [(LiveConnection, LiveFrame)] in
-            guard let pending = state.pending.removeValue(forKey: gameId),
-                let gameBoard = try? leaderboards.gameBoard(gameId)
-            else { return [] }
-            producedAt = pending.producedAt
-            var deliveries: [(LiveConnection, LiveFrame)] = []
-            for partition in pending.partitions {
-                guard let subscribers = state.topSubscribers[TopicKey(gameId: gameId, partition: partition)] else { continue }
-                let message = LiveFrame(text: LiveServerMessage.state(gameBoard.topView(of: partition), isUpdate: true))
-                deliveries.reserveCapacity(deliveries.count + subscribers.count)
-                for id in subscribers { if let connection = state.connections[id] { deliveries.append((connection, message)) } }
-            }
-            guard pending.personal, var topics = state.personalSubscribers[gameId] else { return deliveries }
-            for (userId, topic) in topics {
-                let view = gameBoard.personalView(of: userId)
-                guard view.entries.first != topic.lastSent else { continue }
-                topics[userId]?.lastSent = view.entries.first
-                let message = LiveFrame(text: LiveServerMessage.state(view, isUpdate: true))
-                for id in topic.connections { if let connection = state.connections[id] { deliveries.append((connection, message)) } }
-            }
-            state.personalSubscribers[gameId] = topics
             return deliveries
         }
         deliver(deliveries, producedAt: producedAt)
@@ -277,15 +298,18 @@ public final class LiveHub: Service, Sendable {
 
     // MARK: Service
 
-    /// Runs the coalescing timers and the pings until graceful shutdown, then closes every
-    /// socket with 1001 (going away).
+    /// Sends leading-edge updates, runs one timer per open window and the pings until
+    /// graceful shutdown (open windows then end at once, sending what waits), then closes
+    /// every socket with 1001 (going away).
     public func run() async throws {
         await withDiscardingTaskGroup { group in
             group.addTask { await self.pingUntilCancelled() }
-            for await gameId in flushRequests.cancelOnGracefulShutdown() {
-                group.addTask {
-                    try? await Task.sleep(for: self.configuration.coalescingInterval)
-                    self.flush(gameId: gameId)
+            for await sends in flushRequests.cancelOnGracefulShutdown() {
+                flush(sends)
+                for send in sends {
+                    group.addTask {
+                        repeat { try? await Task.sleep(for: self.configuration.coalescingInterval) } while self.endWindow(of: send.topic)
+                    }
                 }
             }
             group.cancelAll()

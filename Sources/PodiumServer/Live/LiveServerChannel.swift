@@ -145,6 +145,7 @@ struct LiveUpgrades: Sendable {
     let hub: LiveHub
     let authenticator: Authenticator
     let metrics: PodiumMetrics
+    let accessLog: AccessLog
     let maxFrameSize: Int
     let logger: Logger
 
@@ -219,7 +220,7 @@ struct LiveUpgrades: Sendable {
     private func record(_ admission: Admission, status: Int) {
         RequestMiddleware.record(
             method: "GET", route: admission.path == "/ws" ? "/ws" : "unmatched", path: admission.path, status: status,
-            since: admission.start, requestId: admission.requestId, metrics: metrics, logger: logger
+            since: admission.start, requestId: admission.requestId, metrics: metrics, accessLog: accessLog, logger: logger
         )
     }
 }

@@ -7,11 +7,12 @@ import Synchronization
 
 /// The outermost middleware: gives every request an id (the caller's `X-Request-Id` or a
 /// new one) that is returned on the response and carried in every log line of the work,
-/// turns every error into the one JSON error shape, logs one line per request and records
-/// the request metrics.
+/// turns every error into the one JSON error shape, logs one line per request (reads as
+/// sampled by ``AccessLog``) and records the request metrics.
 struct RequestMiddleware: RouterMiddleware {
     typealias Context = PodiumRequestContext
     let metrics: PodiumMetrics
+    let accessLog: AccessLog
 
     static let requestIdHeader = HTTPField.Name("X-Request-Id")!
     static let submissionRoutes: Set<String> = ["/score", "/api/scores/submit", "/api/actions/complete", "/api/action/complete"]
@@ -34,7 +35,7 @@ struct RequestMiddleware: RouterMiddleware {
         let route = Self.routeLabel(endpointPath: context.endpointPath)
         Self.record(
             method: request.method.rawValue, route: route, path: request.uri.path, status: response.status.code, since: start,
-            requestId: requestId, metrics: metrics, logger: context.logger
+            requestId: requestId, metrics: metrics, accessLog: accessLog, logger: context.logger
         )
         if Self.submissionRoutes.contains(route) {
             metrics.recordSubmission(route: route, outcome: response.status == .ok ? "accepted" : errorCode ?? "HTTP_\(response.status.code)")
@@ -65,15 +66,16 @@ struct RequestMiddleware: RouterMiddleware {
         }
     }
 
-    /// The request metrics and the one log line of a finished request: for the router's
-    /// requests, and for those answered before the router (first pages on the event loop,
-    /// WebSocket upgrades).
+    /// The request metrics and the one log line of a finished request (if `accessLog` keeps
+    /// it): for the router's requests, and for those answered before the router (first
+    /// pages on the event loop, WebSocket upgrades, unreadable requests).
     static func record(
         method: String, route: String, path: String, status: Int, since start: ContinuousClock.Instant, requestId: String,
-        metrics: PodiumMetrics, logger: Logger
+        metrics: PodiumMetrics, accessLog: AccessLog, logger: Logger
     ) {
         let duration = ContinuousClock.now - start
         metrics.recordRequest(method: method, route: route, status: status, duration: duration)
+        guard accessLog.logs(method: method, status: status) else { return }
         var logger = logger
         logger[metadataKey: "request_id"] = .string(requestId)
         logger.info(

@@ -68,27 +68,10 @@ struct LeaderboardController {
         return .json(try leaderboards.around(gameId, userId: userId, scope: scope, radius: radius).encoded)
     }
 
-    /// Seed 004: `{"users": [{userId, username, score, rank}], "updatedAt"}` for the default game's top 10.
+    /// Seed 004: `{"users": [{userId, username, score, rank}], "updatedAt"}` for the default
+    /// game's top 10 (usually answered by `FirstPageHandler` from the same cache).
     @Sendable func defaultLeaderboard(_ request: Request, context: PodiumRequestContext) throws -> Response {
-        guard let gameId = leaderboards.defaultGame else { throw APIError.notFound("No games are configured.") }
-        let view = try leaderboards.page(gameId, scope: .global, country: nil, limit: 10, cursor: nil)
-        var json = JSONWriter(capacity: 1024)
-        json.beginObject()
-        json.field("gameId", gameId)
-        json.key("users")
-        json.beginArray()
-        for entry in view.entries {
-            json.beginObject()
-            json.field("userId", entry.userId)
-            json.field("username", entry.displayName)
-            json.field("score", entry.score)
-            json.field("rank", Int64(entry.rank))
-            json.endObject()
-        }
-        json.endArray()
-        json.field("updatedAt", Timestamp.format(view.updatedAt))
-        json.endObject()
-        return .json(json.buffer)
+        .json(try leaderboards.encodedDefaultLeaderboard())
     }
 
     static func scope(_ text: String) throws(APIError) -> LeaderboardScope {
