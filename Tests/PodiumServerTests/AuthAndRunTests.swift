@@ -282,20 +282,31 @@ struct AuthAndRunTests {
     @Test func ascendingBoardsRefuseImplausiblyFastRuns() async throws {
         try await TestServer.run { server in
             let token = try await server.register("speedy")
-            func submit(_ score: Int64, durationMs: Int64? = nil, waiting: Duration = .zero) async throws -> (HTTPResponse.Status, String?) {
-                let session = try await server.startRun(game: "trial", token: token)
-                if waiting > .zero { try await Task.sleep(for: waiting) }
+            let userId = try #require(try JSON.object(try await server.request(.get, "/api/me", token: token).body)[string: "userId"])
+            /// A run token issued `age` ago (a run that long, without waiting for it).
+            func session(age: Int64) async throws -> String {
+                guard age > 0 else { return try await server.startRun(game: "trial", token: token) }
+                let run = Hex.random()
+                let now = Timestamp.now()
+                let stored = RunSession(
+                    tokenHash: RunSession.hash(run), userId: userId, gameId: "trial", issuedAt: now - age, expiresAt: now + 600_000
+                )
+                #expect(try await server.podium.store.createSession(stored))
+                return run
+            }
+            func submit(_ score: Int64, durationMs: Int64? = nil, age: Int64 = 0) async throws -> (HTTPResponse.Status, String?) {
                 let duration = durationMs.map { #","durationMs":\#($0)"# } ?? ""
-                let body = #"{"gameId":"trial","score":\#(score),"runId":"\#(UUID().uuidString)","sessionToken":"\#(session)"\#(duration)}"#
+                let body = #"{"gameId":"trial","score":\#(score),"runId":"\#(UUID().uuidString)","sessionToken":"\#(try await session(age: age))"\#(duration)}"#
                 let response = try await server.request(.post, "/api/scores/submit", json: body, token: token)
                 return (response.status, Self.errorCode(response.body))
             }
+            // The game's shortest plausible run is 60 s.
             #expect(try await submit(0) == (.badRequest, "SCORE_OUT_OF_RANGE"), "a zero time is below the minimum")
             #expect(try await submit(5_000) == (.badRequest, "IMPLAUSIBLE_SCORE"), "a token spent at once")
-            #expect(try await submit(5_000, durationMs: 60_000) == (.badRequest, "IMPLAUSIBLE_SCORE"), "a long durationMs does not loosen")
+            #expect(try await submit(5_000, durationMs: 600_000) == (.badRequest, "IMPLAUSIBLE_SCORE"), "a long durationMs does not loosen")
             #expect(try await submit(5_000, durationMs: -1) == (.badRequest, "VALIDATION_ERROR"))
-            #expect(try await submit(5_000, durationMs: 100, waiting: .milliseconds(400)) == (.badRequest, "IMPLAUSIBLE_SCORE"), "a short one tightens")
-            #expect(try await submit(5_000, waiting: .milliseconds(400)) == (.ok, nil), "a run that lasted long enough")
+            #expect(try await submit(5_000, durationMs: 100, age: 120_000) == (.badRequest, "IMPLAUSIBLE_SCORE"), "a short one tightens")
+            #expect(try await submit(5_000, age: 120_000) == (.ok, nil), "a run that lasted long enough")
             let admin = try await server.signInAsAdmin()
             let reasons = (try JSON.object(try await server.request(.get, "/api/admin/flags", token: admin).body)[array: "flags"] ?? [])
                 .compactMap { $0[string: "reason"] }

@@ -27,7 +27,7 @@ struct TestServer: Sendable {
             {"id": "wide", "name": "Wide", "operator": "set", "topN": 100},
             {"id": "tally", "name": "Tally", "operator": "incr", "topN": 5},
             {"id": "guarded", "name": "Guarded", "operator": "best", "maxScorePerSecond": 10, "topN": 5},
-            {"id": "trial", "name": "Trial", "sortOrder": "asc", "operator": "best", "minScore": 1000, "minRunMilliseconds": 300, "topN": 5}
+            {"id": "trial", "name": "Trial", "sortOrder": "asc", "operator": "best", "minScore": 1000, "minRunMilliseconds": 60000, "topN": 5}
           ]
         }
         """
