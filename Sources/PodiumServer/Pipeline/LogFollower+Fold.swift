@@ -24,13 +24,10 @@ extension LogFollower {
             return apply(event, to: gameBoard, publishing: restored == nil)
         case .ban:
             bans.ban(event.userId)
-            var removal = event
-            removal.kind = .removal
             var changed = false
             for game in leaderboards.games where restored?.holds(event, onBoardOf: game.id) != true {
                 guard let gameBoard = try? leaderboards.gameBoard(game.id) else { continue }
-                removal.gameId = game.id
-                changed = apply(removal, to: gameBoard, publishing: restored == nil) || changed
+                changed = apply(event, to: gameBoard, publishing: restored == nil) || changed
             }
             return changed
         case .gameDefinition:
@@ -54,8 +51,8 @@ extension LogFollower {
 
     private func apply(_ event: LoggedEvent, to gameBoard: GameBoard, publishing: Bool) -> Bool {
         guard let change = gameBoard.apply(event, now: Timestamp.now()) else { return false }
-        metrics.recordApplied(gameId: event.gameId, count: 1)
-        if publishing { hub.publish(gameId: event.gameId, change: change) }
+        metrics.recordApplied(gameId: gameBoard.game.id, count: 1)
+        if publishing { hub.publish(gameId: gameBoard.game.id, change: change) }
         return true
     }
 
@@ -104,10 +101,7 @@ extension LogFollower {
                         guard event.sequence <= sequence else { break reading }
                         switch event.kind {
                         case .score, .removal: if event.gameId == game.id { _ = event.apply(to: board) }
-                        case .ban:
-                            var removal = event
-                            removal.kind = .removal
-                            _ = removal.apply(to: board)
+                        case .ban: _ = event.apply(to: board)
                         default: break
                         }
                     }

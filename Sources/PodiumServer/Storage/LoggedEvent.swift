@@ -81,14 +81,15 @@ public struct LoggedEvent: Sendable, Equatable {
         ScoreEvent(userId: userId, displayName: displayName, countryCode: countryCode, score: score, achievedAt: achievedAt)
     }
 
-    /// Applies a score or removal to `board`, whose version becomes this event's sequence
-    /// if it changed. Events were checked before they were logged, so a refusal here
-    /// (which every replay repeats identically) leaves the board unchanged.
+    /// Applies a score, a removal or a ban (which removes the player from whichever board
+    /// it is applied to) to `board`, whose version becomes this event's sequence if it
+    /// changed. Events were checked before they were logged, so a refusal here (which every
+    /// replay repeats identically) leaves the board unchanged.
     func apply(to board: Board) -> BoardChange? {
         let version = UInt64(sequence)
         switch kind {
         case .score: return try? board.apply(scoreEvent, version: version)
-        case .removal: return board.remove(userId: userId, version: version)
+        case .removal, .ban: return board.remove(userId: userId, version: version)
         default: return nil
         }
     }
