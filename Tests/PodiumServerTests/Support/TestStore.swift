@@ -114,34 +114,16 @@ enum TestPostgres {
     static func script(_ command: String, environment: [String: String] = [:]) throws -> String {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent()
-        let process = Process()
-        process.executableURL = root.appendingPathComponent("scripts/postgres-server")
-        process.arguments = [command]
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        let errors = Pipe()
-        process.standardError = errors
-        try process.run()
-        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        // Foundation's waitUntilExit can miss the exit of a script whose children outlive
-        // it (the server): reap the script directly.
-        var status: Int32 = 0
-        guard waitpid(process.processIdentifier, &status, 0) == process.processIdentifier, status == 0 else {
-            let message = String(decoding: errors.fileHandleForReading.availableData, as: UTF8.self)
-            throw TestFailure("scripts/postgres-server \(command) failed (status \(status)): \(message)")
+        let run = try ScriptRun.run(root.appendingPathComponent("scripts/postgres-server").path, [command], environment: environment)
+        guard run.status == 0 else {
+            throw TestFailure("scripts/postgres-server \(command) failed (wait status \(run.status)): \(run.standardError)")
         }
-        return output
+        return run.standardOutput
     }
 
     /// Runs one statement with psql.
     static func psql(_ url: String, _ statement: String) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/psql")
-        process.arguments = [url, "-v", "ON_ERROR_STOP=1", "-q", "-c", statement]
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else { throw TestFailure("psql failed: \(statement)") }
+        let run = try ScriptRun.run("/usr/bin/psql", [url, "-v", "ON_ERROR_STOP=1", "-q", "-c", statement])
+        guard run.status == 0 else { throw TestFailure("psql failed: \(statement): \(run.standardError)") }
     }
 }
