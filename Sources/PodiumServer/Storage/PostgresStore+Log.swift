@@ -122,20 +122,21 @@ extension PostgresStore {
     /// The events of rows selected with ``eventColumns``.
     static func events(_ rows: PostgresRowSequence) async throws -> [LoggedEvent] {
         var events: [LoggedEvent] = []
-        let columns = (Int64, String, Int16, String, String, String?, Int64, Int64, String, String?, String?, String?, String).self
-        for try await (sequence, gameId, kind, userId, displayName, country, score, achievedAt, source, reference, tokenHash, payload, origin)
-            in rows.decode(columns)
-        {
-            events.append(
-                LoggedEvent(
-                    sequence: sequence, gameId: gameId, kind: LoggedEvent.Kind(rawValue: Int(kind)) ?? .score, userId: userId,
-                    displayName: displayName, countryCode: country.flatMap { CountryCode($0) }, score: score, achievedAt: achievedAt,
-                    source: EventSource(rawValue: source) ?? .ingest, reference: reference, sessionTokenHash: tokenHash, payload: payload,
-                    origin: origin
-                )
-            )
-        }
+        for try await row in rows { events.append(try event(row)) }
         return events
+    }
+
+    /// The event of one row selected with ``eventColumns``.
+    static func event(_ row: PostgresRow) throws -> LoggedEvent {
+        let columns = (Int64, String, Int16, String, String, String?, Int64, Int64, String, String?, String?, String?, String).self
+        let (sequence, gameId, kind, userId, displayName, country, score, achievedAt, source, reference, tokenHash, payload, origin) =
+            try row.decode(columns)
+        return LoggedEvent(
+            sequence: sequence, gameId: gameId, kind: LoggedEvent.Kind(rawValue: Int(kind)) ?? .score, userId: userId,
+            displayName: displayName, countryCode: country.flatMap { CountryCode($0) }, score: score, achievedAt: achievedAt,
+            source: EventSource(rawValue: source) ?? .ingest, reference: reference, sessionTokenHash: tokenHash, payload: payload,
+            origin: origin
+        )
     }
 }
 
