@@ -129,10 +129,10 @@ extension APIError {
     /// The HTTP form of an engine refusal.
     init(_ error: BoardError) {
         switch error {
-        case .scoreOutOfRange: self.init(.badRequest, code: "SCORE_OUT_OF_RANGE", message: error.description)
-        case .scoreOverflow: self.init(.badRequest, code: "SCORE_OUT_OF_RANGE", message: error.description)
-        case .invalidCursor: self.init(.badRequest, code: "VALIDATION_ERROR", message: "The cursor is not valid for this board.")
-        case .invalidSnapshot: self.init(.internalServerError, code: "INTERNAL_ERROR", message: error.description)
+        case .scoreOutOfRange: self.init(.scoreOutOfRange, error.description)
+        case .scoreOverflow: self.init(.scoreOutOfRange, error.description)
+        case .invalidCursor: self.init(.validationError, "The cursor is not valid for this board.")
+        case .invalidSnapshot: self.init(.internalError, error.description)
         }
     }
 }

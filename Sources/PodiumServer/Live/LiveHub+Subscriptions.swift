@@ -10,7 +10,7 @@ extension LiveHub {
         do {
             message = try JSONDecoder().decode(LiveClientMessage.self, from: Data(text.utf8))
         } catch {
-            connection.send(LiveServerMessage.error(code: "BAD_MESSAGE", message: "Messages must be JSON objects with a \"type\"."))
+            connection.send(LiveServerMessage.error(code: .badMessage, message: "Messages must be JSON objects with a \"type\"."))
             return
         }
         switch message.type {
@@ -22,7 +22,7 @@ extension LiveHub {
             }
         case "unsubscribe":
             guard let gameId = message.gameId else {
-                connection.send(LiveServerMessage.error(code: "VALIDATION_ERROR", message: "unsubscribe needs a gameId."))
+                connection.send(LiveServerMessage.error(code: .validationError, message: "unsubscribe needs a gameId."))
                 return
             }
             state.withLock { state in
@@ -30,7 +30,7 @@ extension LiveHub {
             }
         default:
             connection.send(
-                LiveServerMessage.error(code: "UNKNOWN_TYPE", message: "Unknown message type '\(message.type)'; use subscribe, unsubscribe or ping.")
+                LiveServerMessage.error(code: .unknownType, message: "Unknown message type '\(message.type)'; use subscribe, unsubscribe or ping.")
             )
         }
     }
@@ -38,24 +38,24 @@ extension LiveHub {
     /// Subscribes `connection` to the scopes of one game (replacing an earlier subscription
     /// to that game) and queues one state per scope, skipping scopes whose version the
     /// client already holds. Returns the problem when the request is refused.
-    private func subscribe(_ connection: LiveConnection, to message: LiveClientMessage) -> (code: String, message: String)? {
+    private func subscribe(_ connection: LiveConnection, to message: LiveClientMessage) -> (code: ErrorCode, message: String)? {
         guard let gameId = message.gameId, let scopeNames = message.scopes, !scopeNames.isEmpty else {
-            return ("VALIDATION_ERROR", "subscribe needs a gameId and a non-empty scopes list.")
+            return (.validationError, "subscribe needs a gameId and a non-empty scopes list.")
         }
         var scopes: [LeaderboardScope] = []
         for name in scopeNames {
             guard let scope = LeaderboardScope(rawValue: name) else {
-                return ("VALIDATION_ERROR", "Unknown scope '\(name)'; use global, local or personal.")
+                return (.validationError, "Unknown scope '\(name)'; use global, local or personal.")
             }
             if !scopes.contains(scope) { scopes.append(scope) }
         }
         guard let gameBoard = try? leaderboards.gameBoard(gameId) else {
-            return ("GAME_NOT_FOUND", "There is no game '\(gameId)'.")
+            return (.gameNotFound, "There is no game '\(gameId)'.")
         }
         var country: CountryCode?
         if scopes.contains(.local) {
             guard let code = message.countryCode, let parsed = CountryCode.assigned(code) else {
-                return ("VALIDATION_ERROR", "The local scope needs an ISO 3166-1 alpha-2 countryCode.")
+                return (.validationError, "The local scope needs an ISO 3166-1 alpha-2 countryCode.")
             }
             country = parsed
         }
@@ -63,21 +63,21 @@ extension LiveHub {
         if scopes.contains(.personal) {
             if let signedIn = connection.userId {
                 guard message.userId == nil || message.userId == signedIn else {
-                    return ("FORBIDDEN", "A signed-in connection may only follow its own personal entry.")
+                    return (.forbidden, "A signed-in connection may only follow its own personal entry.")
                 }
                 personalUserId = signedIn
             } else {
                 guard let userId = message.userId, !userId.isEmpty, userId.utf8.count <= 128 else {
-                    return ("VALIDATION_ERROR", "The personal scope needs a userId.")
+                    return (.validationError, "The personal scope needs a userId.")
                 }
                 personalUserId = userId
             }
         }
         let since = message.since ?? [:]
-        return state.withLock { state -> (code: String, message: String)? in
+        return state.withLock { state -> (code: ErrorCode, message: String)? in
             let existing = state.subscriptions[connection.id, default: [:]]
             if existing[gameId] == nil && existing.count >= configuration.maxSubscriptionsPerConnection {
-                return ("SUBSCRIPTION_LIMIT", "A connection may follow at most \(configuration.maxSubscriptionsPerConnection) games.")
+                return (.subscriptionLimit, "A connection may follow at most \(configuration.maxSubscriptionsPerConnection) games.")
             }
             Self.unsubscribe(connection.id, from: gameId, in: &state)
             var subscription = Subscription(partitions: [], personalUserId: personalUserId)

@@ -31,11 +31,11 @@ enum LiveServerMessage {
     }
 
     /// `{"type":"error","code":…,"message":…}`; the connection stays open.
-    static func error(code: String, message: String) -> ByteBuffer {
+    static func error(code: ErrorCode, message: String) -> ByteBuffer {
         var json = JSONWriter()
         json.beginObject()
         json.field("type", "error")
-        json.field("code", code)
+        json.field("code", code.rawValue)
         json.field("message", message)
         json.endObject()
         return json.buffer

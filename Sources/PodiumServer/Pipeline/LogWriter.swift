@@ -206,6 +206,6 @@ extension LogWriter.Result {
 
 extension APIError {
     static func storageUnavailable(_ message: String) -> APIError {
-        APIError(.serviceUnavailable, code: "STORAGE_UNAVAILABLE", message: message, retryAfter: 1)
+        APIError(.storageUnavailable, message, retryAfter: 1)
     }
 }

@@ -38,7 +38,7 @@ struct AdminController {
     @Sendable func createGame(_ request: Request, context: PodiumRequestContext) async throws -> Response {
         let game = try await decodeGame(request)
         guard (try? leaderboards.game(game.id)) == nil else {
-            throw APIError(.conflict, code: "GAME_EXISTS", message: "A game '\(game.id)' exists; edit it with PUT.")
+            throw APIError(.gameExists, "A game '\(game.id)' exists; edit it with PUT.")
         }
         try await save(game)
         return gameResponse(game, status: .created)
