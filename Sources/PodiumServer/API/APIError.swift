@@ -69,6 +69,10 @@ extension APIError {
         APIError(.rateLimitExceeded, "Too many requests; retry later.", retryAfter: retryAfter)
     }
 
+    public static func storageUnavailable(_ message: String) -> APIError {
+        APIError(.storageUnavailable, message, retryAfter: 1)
+    }
+
     public static func notFound(_ message: String) -> APIError {
         APIError(.notFound, message)
     }

@@ -130,9 +130,7 @@ public final class OpenIDVerifier: Sendable {
         } catch {
             logger.warning("cannot fetch the OpenID issuer's keys", metadata: ["issuer": "\(configuration.issuer)", "error": "\(error)"])
             guard let current, current.keyIds.contains(keyId) else {
-                throw APIError(.issuerUnavailable, "The sign-in provider's keys cannot be fetched; retry shortly.",
-                    retryAfter: 10
-                )
+                throw APIError(.issuerUnavailable, "The sign-in provider's keys cannot be fetched; retry shortly.", retryAfter: 10)
             }
             return current.collection
         }

@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import Logging
 import NIOHTTP1
+import PodiumEngine
 import Synchronization
 
 /// The outermost middleware: gives every request an id (the caller's `X-Request-Id` or a
@@ -54,6 +55,8 @@ struct RequestMiddleware: RouterMiddleware {
             // The client sent a broken request or went away in the middle of its body.
             logger.debug("request not read", metadata: ["error": "\(error)"])
             return APIError(.badRequest, "The request could not be read: \(error).")
+        case let error as BoardError:
+            return APIError(error)
         case let error as StoreError:
             logger.warning("the store failed", metadata: ["error": "\(error)"])
             return APIError.storageUnavailable("The data store is unavailable right now.")

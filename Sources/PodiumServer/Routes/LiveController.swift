@@ -10,8 +10,7 @@ struct LiveController {
             guard hub.acceptsConnections else {
                 throw APIError(.tooManyConnections, "This instance is full.", retryAfter: 5)
             }
-            throw APIError(.upgradeRequired, "Open a WebSocket here: GET /ws with Connection: Upgrade and Upgrade: websocket."
-            )
+            throw APIError(.upgradeRequired, "Open a WebSocket here: GET /ws with Connection: Upgrade and Upgrade: websocket.")
         }
     }
 }
