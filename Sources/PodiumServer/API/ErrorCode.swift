@@ -27,6 +27,7 @@ public enum ErrorCode: String, CaseIterable, Sendable {
     case notFound = "NOT_FOUND"
     case gameNotFound = "GAME_NOT_FOUND"
     case playerNotFound = "PLAYER_NOT_FOUND"
+    case periodNotFound = "PERIOD_NOT_FOUND"
     // 405
     case methodNotAllowed = "METHOD_NOT_ALLOWED"
     // 408
@@ -65,7 +66,7 @@ public enum ErrorCode: String, CaseIterable, Sendable {
             .badRequest
         case .unauthorized, .tokenExpired: .unauthorized
         case .forbidden, .banned, .sessionMismatch: .forbidden
-        case .notFound, .gameNotFound, .playerNotFound: .notFound
+        case .notFound, .gameNotFound, .playerNotFound, .periodNotFound: .notFound
         case .methodNotAllowed: .methodNotAllowed
         case .requestTimeout: .requestTimeout
         case .sessionConsumed, .alreadyCompleted, .runConflict, .usernameTaken, .gameExists, .gameNotEmpty, .importInProgress: .conflict

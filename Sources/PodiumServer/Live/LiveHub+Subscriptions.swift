@@ -25,8 +25,9 @@ extension LiveHub {
                 connection.send(LiveServerMessage.error(code: .validationError, message: "unsubscribe needs a gameId."))
                 return
             }
+            let topic = Self.topic(gameId: gameId, period: message.period)
             state.withLock { state in
-                Self.unsubscribe(connection.id, from: gameId, in: &state)
+                Self.unsubscribe(connection.id, from: topic, in: &state)
             }
         default:
             connection.send(
@@ -49,7 +50,14 @@ extension LiveHub {
             }
             if !scopes.contains(scope) { scopes.append(scope) }
         }
-        guard let gameBoard = try? leaderboards.gameBoard(gameId) else {
+        guard let game = try? leaderboards.game(gameId) else {
+            return (.gameNotFound, "There is no game '\(gameId)'.")
+        }
+        if let period = message.period, period != PeriodSchedule.allTime.name, !game.periodSchedules.contains(where: { $0.name == period }) {
+            return (.validationError, "Game '\(gameId)' keeps no period '\(period)'; follow all-time or one of its schedules (daily, weekly, …).")
+        }
+        let topic = Self.topic(gameId: gameId, period: message.period)
+        guard let gameBoard = try? leaderboards.gameBoard(topic) else {
             return (.gameNotFound, "There is no game '\(gameId)'.")
         }
         var country: CountryCode?
@@ -76,10 +84,10 @@ extension LiveHub {
         let since = message.since ?? [:]
         return state.withLock { state -> (code: ErrorCode, message: String)? in
             let existing = state.subscriptions[connection.id, default: [:]]
-            if existing[gameId] == nil && existing.count >= configuration.maxSubscriptionsPerConnection {
+            if existing[topic] == nil && existing.count >= configuration.maxSubscriptionsPerConnection {
                 return (.subscriptionLimit, "A connection may follow at most \(configuration.maxSubscriptionsPerConnection) games.")
             }
-            Self.unsubscribe(connection.id, from: gameId, in: &state)
+            Self.unsubscribe(connection.id, from: topic, in: &state)
             var subscription = Subscription(partitions: [], personalUserId: personalUserId)
             for scope in scopes {
                 let view: LeaderboardView
@@ -87,23 +95,30 @@ extension LiveHub {
                 case .global, .local:
                     let partition: Partition = scope == .global ? .global : .local(country!)
                     subscription.partitions.append(partition)
-                    state.topSubscribers[TopicKey(gameId: gameId, partition: partition), default: []].insert(connection.id)
+                    state.topSubscribers[TopicKey(gameId: topic, partition: partition), default: []].insert(connection.id)
                     view = gameBoard.topView(of: partition)
                 case .personal:
                     view = gameBoard.personalView(of: personalUserId!)
                     // An existing topic keeps its last sent standing, so a pending update still
                     // reaches the player's other connections.
-                    var topic = state.personalSubscribers[gameId, default: [:]][personalUserId!] ?? PersonalTopic(lastSent: view.standing)
-                    topic.connections.insert(connection.id)
-                    state.personalSubscribers[gameId, default: [:]][personalUserId!] = topic
+                    var personal = state.personalSubscribers[topic, default: [:]][personalUserId!] ?? PersonalTopic(lastSent: view.standing)
+                    personal.connections.insert(connection.id)
+                    state.personalSubscribers[topic, default: [:]][personalUserId!] = personal
                 }
                 if since[scope.rawValue] != view.version {
                     connection.send(LiveServerMessage.state(view, isUpdate: false))
                 }
             }
-            state.subscriptions[connection.id, default: [:]][gameId] = subscription
+            state.subscriptions[connection.id, default: [:]][topic] = subscription
             return nil
         }
+    }
+
+    /// The topic of a game's board of `period`: the game's id for all-time, `gameId@daily`
+    /// for the current period of a schedule.
+    static func topic(gameId: String, period: String?) -> String {
+        guard let period, period != PeriodSchedule.allTime.name else { return gameId }
+        return "\(gameId)@\(period)"
     }
 
     /// Removes one connection's subscription to one game from every topic.

@@ -9,6 +9,9 @@ struct LiveClientMessage: Decodable {
     var scopes: [String]?
     var countryCode: String?
     var userId: String?
+    /// The board followed: `all-time` (the default) or the current period of one of the
+    /// game's schedules (`daily`, `weekly`, …).
+    var period: String?
     /// Versions the client already holds, by scope, after a reconnect.
     var since: [String: UInt64]?
 }

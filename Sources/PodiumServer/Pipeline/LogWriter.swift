@@ -58,6 +58,7 @@ public final class LogWriter: Service, Sendable {
         try await withCheckedThrowingContinuation { continuation in
             var event = event
             event.origin = follower.origin
+            event.acceptedAt = leaderboards.clock.now()
             let accepted = queue.withLock { queue -> (Bool, CheckedContinuation<Void, Never>?) in
                 guard !queue.isClosed else { return (false, nil) }
                 queue.writes.append(Write(event: event, continuation: continuation))
@@ -71,20 +72,29 @@ public final class LogWriter: Service, Sendable {
 
     // MARK: Service
 
-    /// Commits once the boards are restored, until graceful shutdown; then commits what is
-    /// queued.
+    /// Commits once the boards are restored, until graceful shutdown (or cancellation); then
+    /// commits what is queued.
     public func run() async throws {
         await follower.waitUntilRestored()
         await withGracefulShutdownHandler {
-            await self.commitUntilClosed()
-        } onGracefulShutdown: {
-            let waiter = self.queue.withLock { queue -> CheckedContinuation<Void, Never>? in
-                queue.isClosed = true
-                defer { queue.waiter = nil }
-                return queue.waiter
+            await withTaskCancellationHandler {
+                await self.commitUntilClosed()
+            } onCancel: {
+                self.close()
             }
-            waiter?.resume()
+        } onGracefulShutdown: {
+            self.close()
         }
+    }
+
+    /// Takes no more writes and wakes the committer to drain the queue.
+    private func close() {
+        let waiter = queue.withLock { queue -> CheckedContinuation<Void, Never>? in
+            queue.isClosed = true
+            defer { queue.waiter = nil }
+            return queue.waiter
+        }
+        waiter?.resume()
     }
 
     /// Everything queued, waiting if nothing is; empty once closed and drained.

@@ -161,14 +161,17 @@ struct AdminController {
             json.key("boards")
             json.beginArray()
             for game in leaderboards.games {
-                guard let gameBoard = try? leaderboards.gameBoard(game.id) else { continue }
-                let (players, version, bytes) = gameBoard.withBoard { board, _ in (board.playerCount, board.version, board.snapshot()) }
-                json.beginObject()
-                json.field("gameId", game.id)
-                json.field("players", Int64(players))
-                json.field("version", Int64(version))
-                json.field("sha256", Hex.encode(SHA256.hash(data: bytes)))
-                json.endObject()
+                guard let allTime = try? leaderboards.gameBoard(game.id) else { continue }
+                for gameBoard in [allTime] + leaderboards.periodBoards(of: game.id) {
+                    let (players, version, bytes) = gameBoard.withBoard { board, _ in (board.playerCount, board.version, board.snapshot()) }
+                    json.beginObject()
+                    json.field("gameId", game.id)
+                    if let period = gameBoard.period { json.field("period", period.key) }
+                    json.field("players", Int64(players))
+                    json.field("version", Int64(version))
+                    json.field("sha256", Hex.encode(SHA256.hash(data: bytes)))
+                    json.endObject()
+                }
             }
             json.endArray()
             json.endObject()

@@ -89,6 +89,11 @@ enum PostgresSchema {
             $$
             """,
         ],
+        [
+            // The time each event was accepted; events logged before take their recording time.
+            "ALTER TABLE log_events ADD COLUMN accepted_at bigint NOT NULL DEFAULT 0",
+            "UPDATE log_events SET accepted_at = recorded_at",
+        ],
     ]
 
     /// Brings the schema to the latest version in the open transaction of `connection`.
