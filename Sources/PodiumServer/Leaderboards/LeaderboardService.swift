@@ -58,9 +58,11 @@ public final class LeaderboardService: Sendable {
         let replacement = GameBoard(game: game, board: board, updatedAt: clock.now())
         var periods: [String: GameBoard] = [:]
         for periodBoard in periodBoards { if let period = periodBoard.period { periods[period.key] = periodBoard } }
+        let now = clock.now()
         boards.withLock { boards in
             boards.allTime[game.id] = replacement
             boards.periods[game.id] = periods
+            for schedule in game.periodSchedules { Self.dropArchives(of: game, schedule: schedule, now: now, in: &boards) }
         }
     }
 
