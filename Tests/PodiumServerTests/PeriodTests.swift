@@ -121,7 +121,7 @@ struct PeriodBoardTests {
             let page = try JSON.object(try await server.request(.get, "/api/leaderboards/runner?period=2026-12-01").body)
             #expect(page[string: "period"] == "2026-12-01" && page[string: "periodEndsAt"] == "2026-12-02T00:00:00.000Z")
             let player = try JSON.object(try await server.request(.get, "/api/leaderboards/runner/players/bob?period=2026-12-01").body)
-            #expect(player[int: "globalRank"] == 2 && player[object: "entry"]?[int: "score"] == 50)
+            #expect(player[int: "globalRank"] == 2 && player[object: "entry"]?[int: "score"] == 50 && player[string: "period"] == "2026-12-01")
             let around = try JSON.object(try await server.request(.get, "/api/leaderboards/runner/around/cy?period=daily&radius=1").body)
             #expect(around[array: "entries"]?.map { $0[string: "userId"] } == ["bob", "cy"])
             let plain = try JSON.object(try await server.request(.get, "/api/leaderboards/runner").body)
