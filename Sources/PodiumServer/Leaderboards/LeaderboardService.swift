@@ -16,6 +16,8 @@ public final class LeaderboardService: Sendable {
         var periods: [String: [String: GameBoard]] = [:]
         /// The current period key of each topic (`gameId@schedule`) at the last ``rollOver()``.
         var current: [String: String] = [:]
+        /// Of each game, the period of each schedule the last score fell in.
+        var recentPeriods: [String: [Period]] = [:]
     }
 
     let boards: Mutex<Boards>
