@@ -10,6 +10,9 @@ public struct APIError: HTTPResponseError, Sendable, Equatable {
     public let message: String
     /// Seconds until a retry may succeed (429 and 503).
     public let retryAfter: Int?
+    /// Whether the body also says `"success": false` (the envelope of specs 002 and 003,
+    /// on every route under `/api/v1/`).
+    public var reportsSuccess = false
 
     public init(_ status: HTTPResponse.Status, code: String, message: String, retryAfter: Int? = nil) {
         self.status = status
@@ -28,6 +31,7 @@ public struct APIError: HTTPResponseError, Sendable, Equatable {
     var body: ByteBuffer {
         var json = JSONWriter()
         json.beginObject()
+        if reportsSuccess { json.field("success", false) }
         json.key("error")
         json.beginObject()
         json.field("code", code)
