@@ -204,20 +204,25 @@ struct ServeCommand: AsyncParsableCommand {
                 throw ValidationError("DEFAULT_COUNTRY_CODE must be an ISO 3166-1 alpha-2 code, not '\(code)'.")
             }
         }
-        let contracts = configuration.contracts
-        configuration.contracts.actionStartsPerMinute =
-            try Self.positive(actionStartRateLimit ?? Self.integer(environment, "PODIUM_ACTION_START_RATE_LIMIT"), "the action start rate limit")
-            ?? contracts.actionStartsPerMinute
-        configuration.contracts.actionCompletionsPerMinute =
-            try Self.positive(actionCompleteRateLimit ?? Self.integer(environment, "PODIUM_ACTION_COMPLETE_RATE_LIMIT"), "the action completion rate limit")
-            ?? contracts.actionCompletionsPerMinute
-        configuration.contracts.scoreTokenSecret = (scoreTokenSecret ?? environment["SCORE_TOKEN_SECRET"]).flatMap { $0.isEmpty ? nil : $0 }
-        configuration.contracts.scoreTokenLifetime =
-            try Self.positive(scoreTokenLifetime ?? Self.integer(environment, "PODIUM_SCORE_TOKEN_LIFETIME"), "the score token lifetime")
-            ?? contracts.scoreTokenLifetime
-        configuration.contracts.scoreTokensPerMinute =
-            try Self.positive(scoreTokenRateLimit ?? Self.integer(environment, "PODIUM_SCORE_TOKEN_RATE_LIMIT"), "the score token rate limit")
-            ?? contracts.scoreTokensPerMinute
+        func positive(_ option: Int?, _ variable: String, _ name: String, else value: Int) throws -> Int {
+            try Self.positive(option ?? Self.integer(environment, variable), name) ?? value
+        }
+        var contracts = configuration.contracts
+        contracts.actionStartsPerMinute = try positive(
+            actionStartRateLimit, "PODIUM_ACTION_START_RATE_LIMIT", "the action start rate limit", else: contracts.actionStartsPerMinute
+        )
+        contracts.actionCompletionsPerMinute = try positive(
+            actionCompleteRateLimit, "PODIUM_ACTION_COMPLETE_RATE_LIMIT", "the action completion rate limit",
+            else: contracts.actionCompletionsPerMinute
+        )
+        contracts.scoreTokenSecret = (scoreTokenSecret ?? environment["SCORE_TOKEN_SECRET"]).flatMap { $0.isEmpty ? nil : $0 }
+        contracts.scoreTokenLifetime = try positive(
+            scoreTokenLifetime, "PODIUM_SCORE_TOKEN_LIFETIME", "the score token lifetime", else: contracts.scoreTokenLifetime
+        )
+        contracts.scoreTokensPerMinute = try positive(
+            scoreTokenRateLimit, "PODIUM_SCORE_TOKEN_RATE_LIMIT", "the score token rate limit", else: contracts.scoreTokensPerMinute
+        )
+        configuration.contracts = contracts
         let levelName = logLevel ?? environment["PODIUM_LOG_LEVEL"] ?? "info"
         guard let level = Logger.Level(rawValue: levelName) else { throw ValidationError("unknown log level '\(levelName)'.") }
         let formatName = logFormat ?? environment["PODIUM_LOG_FORMAT"] ?? "text"

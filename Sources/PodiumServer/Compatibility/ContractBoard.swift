@@ -43,6 +43,23 @@ struct ContractBoard: Sendable {
         return (game, action)
     }
 
+    /// `[{rank, <userId>, username, score, <avatarUrl>: null}]`, with the key names of
+    /// specs 002 (`user_id`, `avatar_url`) or 003 (`userId`, `avatarUrl`). Podium keeps no
+    /// avatars.
+    static func writeEntries(_ entries: ArraySlice<RankedEntry>, userId: String, avatarUrl: String, to json: inout JSONWriter) {
+        json.beginArray()
+        for entry in entries {
+            json.beginObject()
+            json.field("rank", Int64(entry.rank))
+            json.field(userId, entry.userId)
+            json.field("username", entry.displayName)
+            json.field("score", entry.score)
+            json.nullField(avatarUrl)
+            json.endObject()
+        }
+        json.endArray()
+    }
+
     /// The player's standing on the contract board.
     func standing(of userId: String) throws(APIError) -> PlayerStanding? {
         try leaderboards.standing(try game().id, userId: userId)

@@ -64,18 +64,9 @@ struct ScoreboardModuleContract {
             action = first
         }
         let actionId = action.id + "." + Hex.random(bytes: 16)
-        let now = Timestamp.now()
-        let session = RunSession(
-            tokenHash: RunSession.hash(actionId), userId: identity.userId, gameId: game.id, issuedAt: now, expiresAt: now + actionLifetime
-        )
-        guard try await accounts.createSession(session) else { throw APIError.unauthorized("The account no longer exists.") }
-        var json = JSONWriter()
-        json.beginObject()
-        json.field("actionId", actionId)
-        json.field("userId", identity.userId)
-        json.field("type", action.id)
-        json.field("status", "started")
-        json.field("startAt", Timestamp.format(now))
+        let session = try await accounts.startSession(token: actionId, for: identity, game: game.id, lifetime: actionLifetime)
+        var json = Self.beginAction(actionId, of: identity, type: action.id, status: "started")
+        json.field("startAt", Timestamp.format(session.issuedAt))
         json.field("expiresAt", Timestamp.format(session.expiresAt))
         json.endObject()
         return .json(json.buffer, status: .created)
@@ -106,17 +97,23 @@ struct ScoreboardModuleContract {
         } catch let error as APIError where error == .sessionConsumed {
             throw APIError.alreadyCompleted(actionId)
         }
-        var json = JSONWriter()
-        json.beginObject()
-        json.field("actionId", actionId)
-        json.field("userId", identity.userId)
-        json.field("type", action.id)
-        json.field("status", "completed")
+        var json = Self.beginAction(actionId, of: identity, type: action.id, status: "completed")
         json.field("score", action.points)
         json.field("totalScore", result.standing?.entry.score ?? action.points)
         json.field("rank", Int64(result.standing?.entry.rank ?? 0))
         json.endObject()
         return .json(json.buffer)
+    }
+
+    /// An action object's first fields; the caller adds the rest and ends it.
+    private static func beginAction(_ actionId: String, of identity: Identity, type: String, status: String) -> JSONWriter {
+        var json = JSONWriter()
+        json.beginObject()
+        json.field("actionId", actionId)
+        json.field("userId", identity.userId)
+        json.field("type", type)
+        json.field("status", status)
+        return json
     }
 
     /// 403 for another user's path, 404 when no such user exists.

@@ -71,17 +71,7 @@ struct LiveScoreboardContract {
 
     private static func writeLeaderboard(_ view: LeaderboardView, to json: inout JSONWriter) {
         json.key("leaderboard")
-        json.beginArray()
-        for entry in view.contractEntries {
-            json.beginObject()
-            json.field("rank", Int64(entry.rank))
-            json.field("user_id", entry.userId)
-            json.field("username", entry.displayName)
-            json.field("score", entry.score)
-            json.nullField("avatar_url")
-            json.endObject()
-        }
-        json.endArray()
+        ContractBoard.writeEntries(view.contractEntries, userId: "user_id", avatarUrl: "avatar_url", to: &json)
     }
 
     /// `{"type":"leaderboard_update","data":{"leaderboard":[…],"changes":[…]},"timestamp":ms}`:

@@ -44,12 +44,7 @@ struct ScoreTokenContract {
         let (game, action) = try board.action(body.actionType)
         guard !action.requiresRun else { throw APIError.validation("Action '\(action.id)' needs a run: POST /api/actions/complete.") }
         let tokenId = Hex.random()
-        let now = Timestamp.now()
-        let session = RunSession(
-            tokenHash: RunSession.hash(tokenId), userId: identity.userId, gameId: game.id, issuedAt: now,
-            expiresAt: now + Int64(tokens.lifetime) * 1000
-        )
-        guard try await accounts.createSession(session) else { throw APIError.unauthorized("The account no longer exists.") }
+        let session = try await accounts.startSession(token: tokenId, for: identity, game: game.id, lifetime: Int64(tokens.lifetime) * 1000)
         let actionId = UUID().uuidString.lowercased()
         let token = try await tokens.sign(
             ScoreTokenClaims(
@@ -120,17 +115,7 @@ struct ScoreTokenContract {
 
     private static func writeLeaderboard(_ entries: ArraySlice<RankedEntry>, to json: inout JSONWriter) {
         json.key("leaderboard")
-        json.beginArray()
-        for entry in entries {
-            json.beginObject()
-            json.field("rank", Int64(entry.rank))
-            json.field("userId", entry.userId)
-            json.field("username", entry.displayName)
-            json.field("score", entry.score)
-            json.nullField("avatarUrl")
-            json.endObject()
-        }
-        json.endArray()
+        ContractBoard.writeEntries(entries, userId: "userId", avatarUrl: "avatarUrl", to: &json)
     }
 
     /// `{"event":"leaderboard:initial"|"leaderboard:update","data":{"leaderboard":[…]},"timestamp":"…"}`.
