@@ -267,14 +267,19 @@ public final class LiveHub: Service, Sendable {
                     let previous = state.lastSentTop.updateValue(view.entries, forKey: key)
                     // Contracts push their top 10 only when it changed (not ranks past it).
                     let contractsSee = previous.map { view.entries.topDiffers(from: $0, count: LiveDialect.contractTopCount) } ?? true
-                    var messages: [LiveDialect: LiveFrame] = [:]
+                    let podiumMessage = LiveFrame(text: LiveServerMessage.state(view, isUpdate: true))
+                    var contractMessages: [LiveDialect: LiveFrame] = [:]
                     deliveries.reserveCapacity(deliveries.count + subscribers.count)
                     for id in subscribers {
-                        guard let connection = state.connections[id], connection.dialect == .podium || contractsSee else { continue }
-                        let message =
-                            messages[connection.dialect]
-                            ?? LiveFrame(text: connection.dialect.topMessage(view, previous: previous, isInitial: false))
-                        messages[connection.dialect] = message
+                        guard let connection = state.connections[id] else { continue }
+                        let dialect = connection.dialect
+                        guard dialect != .podium else {
+                            deliveries.append((connection, podiumMessage))
+                            continue
+                        }
+                        guard contractsSee else { continue }
+                        let message = contractMessages[dialect] ?? LiveFrame(text: dialect.topMessage(view, previous: previous, isInitial: false))
+                        contractMessages[dialect] = message
                         deliveries.append((connection, message))
                     }
                 case .personal(let gameId):
