@@ -69,7 +69,10 @@ struct TestServer: Sendable {
                 while !podium.readiness.isReady { try await Task.sleep(for: .milliseconds(10)) }
                 try await body(server)
             } catch {
+                // Shut down as after a pass, then fail: leaving the group to cancellation
+                // can hang the shutdown instead of failing the test.
                 await group.triggerGracefulShutdown()
+                try? await tasks.waitForAll()
                 throw error
             }
             await group.triggerGracefulShutdown()
