@@ -48,7 +48,7 @@ public struct PodiumApplication: Sendable {
         accessLog = AccessLog(readSampling: configuration.accessLogReadSampling)
         bans = BanList()
         announcements = Announcements()
-        leaderboards = LeaderboardService(registry: registry)
+        leaderboards = LeaderboardService(registry: registry, clock: configuration.clock)
         readiness = Readiness()
         let origin = Hex.random(bytes: 8)
         fleetConnections = (store as? any LiveConnectionDirectory).map {

@@ -126,7 +126,7 @@ enum LiveDialect: Hashable, Sendable, CaseIterable {
     static let textPing = object(["type": "PING"])
 
     /// An error in the dialect's shape; the connection stays open.
-    func error(code: String, message: String) -> ByteBuffer {
+    func error(code: ErrorCode, message: String) -> ByteBuffer {
         switch self {
         case .spec003: ScoreTokenContract.errorMessage(code: code, message: message)
         case .podium, .spec001, .spec002, .spec004: LiveServerMessage.error(code: code, message: message)

@@ -89,7 +89,7 @@ struct ScoreboardModuleContract {
         guard session.userId == identity.userId else { throw APIError.forbidden("Action '\(actionId)' belongs to another user.") }
         guard session.consumedAt == nil else { throw APIError.alreadyCompleted(actionId) }
         guard session.expiresAt > Timestamp.now() else {
-            throw APIError(.gone, code: "SESSION_EXPIRED", message: "Action '\(actionId)' expired before it was completed.")
+            throw APIError(.sessionExpired, "Action '\(actionId)' expired before it was completed.")
         }
         let result: LogWriter.Result
         do {

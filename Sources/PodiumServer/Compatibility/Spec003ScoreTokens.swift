@@ -69,7 +69,7 @@ struct ScoreTokenContract {
         try await submissions.take(identity.userId)
         let claims = try await tokens.verify(scoreToken)
         guard claims.sub.value == identity.userId else {
-            throw APIError(.forbidden, code: "TOKEN_USER_MISMATCH", message: "The score token was issued to another user.")
+            throw APIError(.tokenUserMismatch, "The score token was issued to another user.")
         }
         let (game, action) = try board.action(claims.actionType)
         guard let session = try await accounts.session(tokenHash: RunSession.hash(claims.jti.value)), session.userId == identity.userId else {
@@ -153,13 +153,13 @@ struct ScoreTokenContract {
     }
 
     /// `{"event":"error","data":{code, message},"timestamp":"…"}`.
-    static func errorMessage(code: String, message: String) -> ByteBuffer {
+    static func errorMessage(code: ErrorCode, message: String) -> ByteBuffer {
         var json = JSONWriter(capacity: 128)
         json.beginObject()
         json.field("event", "error")
         json.key("data")
         json.beginObject()
-        json.field("code", code)
+        json.field("code", code.rawValue)
         json.field("message", message)
         json.endObject()
         json.field("timestamp", Timestamp.format(Timestamp.now()))
@@ -202,7 +202,7 @@ struct ScoreTokenSigner: Sendable {
         try await keys.sign(claims)
     }
 
-    /// - Throws: `TOKEN_EXPIRED` (410) or `INVALID_TOKEN` (400).
+    /// - Throws: `TOKEN_EXPIRED` (401) or `INVALID_TOKEN` (400).
     func verify(_ token: String) async throws(APIError) -> ScoreTokenClaims {
         guard UnverifiedToken(token)?.algorithm == "HS256" else { throw .invalidScoreToken }
         do {
@@ -216,7 +216,7 @@ struct ScoreTokenSigner: Sendable {
 }
 
 extension APIError {
-    static let invalidScoreToken = APIError(.badRequest, code: "INVALID_TOKEN", message: "The score token is not valid.")
-    static let scoreTokenExpired = APIError(.gone, code: "TOKEN_EXPIRED", message: "The score token has expired; complete the action again.")
-    static let scoreTokenUsed = APIError(.conflict, code: "TOKEN_ALREADY_USED", message: "The score token was already redeemed.")
+    static let invalidScoreToken = APIError(.invalidToken, "The score token is not valid.")
+    static let scoreTokenExpired = APIError(.tokenExpired, "The score token has expired; complete the action again.")
+    static let scoreTokenUsed = APIError(.tokenAlreadyUsed, "The score token was already redeemed.")
 }

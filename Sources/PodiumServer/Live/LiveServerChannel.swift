@@ -176,14 +176,12 @@ struct LiveUpgrades: Sendable {
             start: .now
         )
         guard LiveDialect(path: path) != nil else {
-            admission.outcome = .refused(
-                APIError(.notFound, code: "NOT_FOUND", message: "WebSockets are served at /ws and the paths of docs/compatibility.md.")
-            )
+            admission.outcome = .refused(APIError(.notFound, "WebSockets are served at /ws and the paths of docs/compatibility.md."))
             return channel.eventLoop.makeSucceededFuture(admission)
         }
         guard hub.acceptsConnections else {
             admission.outcome = .refused(
-                APIError(.serviceUnavailable, code: "TOO_MANY_CONNECTIONS", message: "This instance is full.", retryAfter: 5)
+                APIError(.tooManyConnections, "This instance is full.", retryAfter: 5)
             )
             return channel.eventLoop.makeSucceededFuture(admission)
         }

@@ -92,10 +92,13 @@ struct ActionController {
 
 extension APIError {
     static func invalidAction(_ actionId: String) -> APIError {
-        APIError(.badRequest, code: "INVALID_ACTION", message: "There is no action '\(actionId)'.")
+        APIError(.invalidAction, "There is no action '\(actionId)'.")
     }
 
+    /// A once-only action's repeat: 409, or `status` where a contract's spec says so.
     static func alreadyCompleted(_ actionId: String, status: HTTPResponse.Status = .conflict) -> APIError {
-        APIError(status, code: "ALREADY_COMPLETED", message: "Action '\(actionId)' can be completed only once.")
+        var error = APIError(.alreadyCompleted, "Action '\(actionId)' can be completed only once.")
+        if status != error.status { error.statusOverride = status }
+        return error
     }
 }
