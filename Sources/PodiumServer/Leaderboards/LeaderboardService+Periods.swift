@@ -114,7 +114,7 @@ extension LeaderboardService {
     }
 
     /// Drops the finished periods of `schedule` beyond the newest `keepArchives`.
-    private static func dropArchives(of game: Game, schedule: PeriodSchedule, now: Int64, in boards: inout Boards) {
+    static func dropArchives(of game: Game, schedule: PeriodSchedule, now: Int64, in boards: inout Boards) {
         let finished = (boards.periods[game.id] ?? [:]).values.compactMap(\.period)
             .filter { $0.schedule == schedule && $0.end <= now }
             .sorted { $0.start > $1.start }
