@@ -1,3 +1,4 @@
+import DynamoDB
 import Foundation
 import Hummingbird
 import HummingbirdCore
@@ -18,6 +19,8 @@ public struct PodiumApplication: Sendable {
     public let readiness: Readiness
     public let store: any PodiumStore
     public let follower: LogFollower
+    /// The boards' copy in DynamoDB, if configured.
+    public let replica: SnapshotReplica?
     public let writer: LogWriter
     let tokens: TokenService
     let authenticator: Authenticator
@@ -48,6 +51,7 @@ public struct PodiumApplication: Sendable {
         announcements = Announcements()
         leaderboards = LeaderboardService(registry: registry)
         readiness = Readiness()
+        replica = try await Self.openReplica(configuration, metrics: metrics, logger: logger)
         let origin = Hex.random(bytes: 8)
         fleetConnections = (store as? any LiveConnectionDirectory).map {
             FleetConnections(directory: $0, instance: origin, limit: configuration.live.maxConnectionsPerUser, logger: logger)
@@ -57,7 +61,7 @@ public struct PodiumApplication: Sendable {
         )
         follower = LogFollower(
             origin: origin,
-            store: store, leaderboards: leaderboards, hub: hub, bans: bans, announcements: announcements, readiness: readiness,
+            store: store, replica: replica, leaderboards: leaderboards, hub: hub, bans: bans, announcements: announcements, readiness: readiness,
             metrics: metrics, configuration: configuration.follower, logger: logger
         )
         writer = LogWriter(store: store, follower: follower, leaderboards: leaderboards, metrics: metrics, logger: logger)
@@ -97,6 +101,32 @@ public struct PodiumApplication: Sendable {
                 throw ConfigurationError("cannot open the database in \(configuration.dataDirectory): \(error)")
             }
         }
+    }
+
+    /// The DynamoDB copy of the boards, its table checked: nil unless configured.
+    /// - Throws: ``ConfigurationError`` if the table cannot be used.
+    static func openReplica(_ configuration: ServerConfiguration, metrics: PodiumMetrics, logger: Logger) async throws -> SnapshotReplica? {
+        guard let settings = configuration.dynamoDB else { return nil }
+        let client = try DynamoDBClient(configuration: settings.client)
+        for table in [settings.snapshotTable] {
+            let status: String
+            do {
+                status = try await client.describeTable(table)
+            } catch {
+                throw ConfigurationError("cannot use DynamoDB table '\(table)' at \(settings.client.endpoint): \(error)")
+            }
+            guard status == "ACTIVE" || status == "UPDATING" else {
+                throw ConfigurationError("DynamoDB table '\(table)' at \(settings.client.endpoint) is \(status), not ACTIVE")
+            }
+        }
+        if settings.scoreTable != nil {
+            logger.warning("DDB_TABLE_SCORES is set but not used: score history in DynamoDB is not built")
+        }
+        return SnapshotReplica(
+            store: DynamoDBSnapshotStore(client: client, table: settings.snapshotTable, chunkSize: settings.snapshotChunkSize),
+            restoresBoards: configuration.storage == .memory,
+            metrics: metrics, logger: logger
+        )
     }
 
     /// The router with every route.
@@ -198,6 +228,7 @@ public struct PodiumApplication: Sendable {
                     "address": "\(channel.localAddress?.description ?? "?")", "storage": "\(configuration.storage)",
                     "data": "\(configuration.dataLocation)", "games": "\(configuration.gamesFile ?? "built in")",
                     "pages": "\(configuration.publicDirectory ?? "built in")",
+                    "dynamodb": "\(configuration.dynamoDB.map { "table \($0.snapshotTable) at \($0.client.endpoint)" } ?? "off")",
                 ]
             )
             await onServerRunning(channel)

@@ -91,6 +91,8 @@ public struct ServerConfiguration: Sendable {
     public var live = LiveHub.Configuration()
     /// Snapshots and replay.
     public var follower = LogFollower.Configuration()
+    /// The boards' copy in DynamoDB (spec 000); nil keeps them out of DynamoDB.
+    public var dynamoDB: DynamoDBSettings?
 
     public init() {}
 

@@ -21,6 +21,8 @@ public final class LogFollower: Service, Sendable {
         public var readLimit = 10_000
         /// How often a shared log is read even when no notification came.
         public var pollInterval = Duration.milliseconds(500)
+        /// How often changed boards are flushed to the ``SnapshotReplica`` (spec 000: 10 s).
+        public var replicaFlushInterval = Duration.seconds(10)
 
         public init() {}
     }
@@ -46,6 +48,7 @@ public final class LogFollower: Service, Sendable {
         var results: [Int64: Bool] = [:]
         var wakeRequested = false
         var snapshotDue = false
+        var replicaFlushDue = false
         var isClosed = false
         var waiter: CheckedContinuation<Void, Never>?
     }
@@ -53,6 +56,8 @@ public final class LogFollower: Service, Sendable {
     /// This process's id in the log (``LoggedEvent/origin``).
     public let origin: String
     let store: any PodiumStore
+    /// The boards' second copy in DynamoDB, if configured.
+    let replica: SnapshotReplica?
     let leaderboards: LeaderboardService
     let hub: LiveHub
     let bans: BanList
@@ -67,11 +72,12 @@ public final class LogFollower: Service, Sendable {
 
     /// - Parameter origin: this process's id in the log.
     public init(
-        origin: String, store: any PodiumStore, leaderboards: LeaderboardService, hub: LiveHub, bans: BanList, announcements: Announcements,
+        origin: String, store: any PodiumStore, replica: SnapshotReplica? = nil, leaderboards: LeaderboardService, hub: LiveHub, bans: BanList, announcements: Announcements,
         readiness: Readiness, metrics: PodiumMetrics, configuration: Configuration = .init(), logger: Logger
     ) {
         self.origin = origin
         self.store = store
+        self.replica = replica
         self.leaderboards = leaderboards
         self.hub = hub
         self.bans = bans
@@ -132,13 +138,17 @@ public final class LogFollower: Service, Sendable {
     // MARK: Service
 
     /// Restores the boards, marks the instance ready, then follows the log until graceful
-    /// shutdown, folds what is left and writes a final snapshot.
+    /// shutdown, folds what is left and writes a final snapshot (and flush to the replica).
     public func run() async throws {
         try await restore()
         readiness.markReady()
+        async let replicaWrites: Void = replica?.writeUntilFinished() ?? ()
         await withGracefulShutdownHandler {
             await withDiscardingTaskGroup { group in
                 group.addTask { await self.repeatUntilCancelled(every: self.configuration.snapshotInterval) { $0.snapshotDue = true } }
+                if replica != nil {
+                    group.addTask { await self.repeatUntilCancelled(every: self.configuration.replicaFlushInterval) { $0.replicaFlushDue = true } }
+                }
                 if store.isShared {
                     group.addTask { await self.repeatUntilCancelled(every: self.configuration.pollInterval) { _ in } }
                     group.addTask { await self.followAppendsUntilCancelled() }
@@ -155,6 +165,9 @@ public final class LogFollower: Service, Sendable {
         }
         await catchUp()
         await writeSnapshots()
+        replica?.capture(leaderboards, at: appliedSequence)
+        replica?.finish()
+        await replicaWrites
     }
 
     /// Wakes the follower every `interval`, marking `state` first.
@@ -182,21 +195,23 @@ public final class LogFollower: Service, Sendable {
 
     private func followUntilClosed() async {
         while true {
-            let (closed, snapshotDue) = await nextWake()
+            let (closed, snapshotDue, replicaFlushDue) = await nextWake()
             await catchUp()
             if snapshotDue { await writeSnapshots() }
+            if replicaFlushDue { replica?.capture(leaderboards, at: appliedSequence) }
             if closed { return }
         }
     }
 
-    /// Waits for a wake-up; says whether the follower is closing and a snapshot is due.
-    private func nextWake() async -> (closed: Bool, snapshotDue: Bool) {
+    /// Waits for a wake-up; says whether the follower is closing, a snapshot is due and a
+    /// flush to the replica is.
+    private func nextWake() async -> (closed: Bool, snapshotDue: Bool, replicaFlushDue: Bool) {
         while true {
-            let woken = state.withLock { state -> (Bool, Bool)? in
+            let woken = state.withLock { state -> (Bool, Bool, Bool)? in
                 guard state.wakeRequested || state.isClosed else { return nil }
                 state.wakeRequested = false
-                defer { state.snapshotDue = false }
-                return (state.isClosed, state.snapshotDue)
+                defer { (state.snapshotDue, state.replicaFlushDue) = (false, false) }
+                return (state.isClosed, state.snapshotDue, state.replicaFlushDue)
             }
             if let woken { return woken }
             await withCheckedContinuation { continuation in

@@ -69,7 +69,10 @@ struct TestServer: Sendable {
                 while !podium.readiness.isReady { try await Task.sleep(for: .milliseconds(10)) }
                 try await body(server)
             } catch {
+                // Shut down as after a body that passed: leaving the group with the error
+                // would cancel the services in the middle of their shutdown, which hangs.
                 await group.triggerGracefulShutdown()
+                try? await tasks.waitForAll()
                 throw error
             }
             await group.triggerGracefulShutdown()
