@@ -36,8 +36,18 @@ public final class DynamoDBClient: Sendable {
     let path: String
     let http: HTTPClient
 
+    /// The process's HTTP client for DynamoDB: a connection that cannot be made fails the
+    /// attempt within 3 s (AsyncHTTPClient's default would retry it until the attempt's
+    /// deadline), so the ``RetryPolicy`` alone decides how an unreachable DynamoDB is retried.
+    public static let sharedHTTP: HTTPClient = {
+        var configuration = HTTPClient.Configuration()
+        configuration.connectionPool.retryConnectionEstablishment = false
+        configuration.timeout.connect = .seconds(3)
+        return HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
+    }()
+
     /// - Throws: ``DynamoDBError/transport(_:)`` if the endpoint is not an http(s) URL.
-    public init(configuration: Configuration, http: HTTPClient = .shared) throws {
+    public init(configuration: Configuration, http: HTTPClient = sharedHTTP) throws {
         guard let components = URLComponents(string: configuration.endpoint), let scheme = components.scheme?.lowercased(),
             ["http", "https"].contains(scheme), let hostName = components.host, !hostName.isEmpty
         else { throw DynamoDBError.transport("the endpoint '\(configuration.endpoint)' is not an http:// or https:// URL") }
