@@ -93,9 +93,9 @@ extension DynamoDBClient {
     }
 
     /// One page of the items whose partition key `keyName` is `keyValue`, in sort key
-    /// order, read consistently, from `startKey` on.
+    /// order (descending unless `ascending`), read consistently, from `startKey` on.
     public func query(
-        table: String, keyName: String, keyValue: AttributeValue, startKey: Item? = nil, limit: Int? = nil
+        table: String, keyName: String, keyValue: AttributeValue, ascending: Bool = true, startKey: Item? = nil, limit: Int? = nil
     ) async throws(DynamoDBError) -> QueryPage {
         struct Request: Encodable {
             var TableName: String
@@ -103,6 +103,7 @@ extension DynamoDBClient {
             var ExpressionAttributeNames: [String: String]
             var ExpressionAttributeValues: Item
             var ExclusiveStartKey: Item?
+            var ScanIndexForward: Bool
             var Limit: Int?
             var ConsistentRead = true
         }
@@ -114,7 +115,7 @@ extension DynamoDBClient {
             "Query",
             Request(
                 TableName: table, ExpressionAttributeNames: ["#key": keyName], ExpressionAttributeValues: [":key": keyValue],
-                ExclusiveStartKey: startKey, Limit: limit
+                ExclusiveStartKey: startKey, ScanIndexForward: ascending, Limit: limit
             )
         )
         return QueryPage(items: response.Items ?? [], lastEvaluatedKey: response.LastEvaluatedKey)

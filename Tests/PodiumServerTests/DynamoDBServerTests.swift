@@ -73,6 +73,57 @@ struct DynamoDBServerTests {
         #expect(try await store.manifests()["arcade"]?.snapshotId == arcade.snapshotId, "an unchanged board is not rewritten at shutdown")
     }
 
+    @Test func everyAcceptedScoreIsInTheHistoryTableAndReadBackAfterARestart() async throws {
+        let endpoint = try TestDynamoDB.endpoint()
+        let client = try TestDynamoDB.client(endpoint: endpoint)
+        let boards = try await TestDynamoDB.newTable(client)
+        let scores = try await TestDynamoDB.newTable(client, prefix: "scores")
+        func configure(_ configuration: inout ServerConfiguration) {
+            configuration.storage = .memory
+            configuration.dynamoDB = TestDynamoDB.settings(endpoint: endpoint, table: boards)
+            configuration.dynamoDB?.scoreTable = scores
+            configuration.follower.replicaFlushInterval = .milliseconds(200)
+        }
+        let expected = [("2026-11-23T10:00:03.000Z", 150), ("2026-11-23T10:00:02.000Z", 300), ("2026-11-23T10:00:01.000Z", 200)]
+        try await TestServer.run(configure: configure) { server in
+            for (time, score) in expected.reversed() { try await server.ingest(user: "ann", country: "GB", score: Int64(score), at: time) }
+            try await server.ingest(user: "bob", score: 50)
+            for _ in 0..<1_200 {
+                let items = try await client.queryAll(table: scores, keyName: "PK", keyValue: .string("GAME#arcade#USER#ann"))
+                if items.count == 3 { break }
+                try await Task.sleep(for: .milliseconds(50))
+            }
+        }
+        try await TestServer.run(configure: configure) { server in
+            let response = try await server.request(.get, "/api/leaderboards/arcade/players/ann/history")
+            #expect(response.status == .ok)
+            let body = try JSON.object(response.body)
+            let entries = body[array: "entries"] ?? []
+            #expect(entries.compactMap { $0[string: "achievedAt"] } == expected.map(\.0), "newest first, one per accepted score")
+            #expect(entries.compactMap { $0[int: "score"] } == expected.map(\.1), "a score that did not improve the best is history too")
+            #expect(entries.first?[string: "countryCode"] == "GB" && entries.first?[string: "source"] == "ingest")
+            #expect(try JSON.object(try await server.request(.get, "/api/leaderboards/arcade/players/ann/history?limit=1").body)[array: "entries"]?.count == 1)
+            #expect(try await server.request(.get, "/api/leaderboards/arcade/players/ann/history?limit=0").status == .badRequest)
+            #expect(try await server.request(.get, "/api/leaderboards/nope/players/ann/history").status == .notFound)
+            #expect(try JSON.object(try await server.request(.get, "/api/leaderboards/arcade/players/zed/history").body)[array: "entries"]?.isEmpty == true)
+        }
+        let items = try await client.queryAll(table: scores, keyName: "PK", keyValue: .string("GAME#arcade#USER#ann"))
+        #expect(items.count == 3, "each accepted score once")
+    }
+
+    @Test func theDurableStoresAnswerHistoryFromTheirLog() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        try await TestServer.run(in: directory) { server in
+            try await server.ingest(user: "ann", score: 10, at: "2026-11-23T10:00:01Z")
+            try await server.ingest(user: "ann", score: 5, at: "2026-11-23T10:00:02Z")
+        }
+        try await TestServer.run(in: directory) { server in
+            let entries = try JSON.object(try await server.request(.get, "/api/leaderboards/arcade/players/ann/history").body)[array: "entries"] ?? []
+            #expect(entries.compactMap { $0[int: "score"] } == [5, 10])
+        }
+    }
+
     @Test func scoresAreAcceptedWhileDynamoDBIsDownAndTheFlushCatchesUp() async throws {
         let moto = try PrivateMoto()
         defer { moto.stop() }

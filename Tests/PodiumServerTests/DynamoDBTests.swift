@@ -85,3 +85,29 @@ struct DynamoDBTests {
         try await store.client.queryAll(table: store.table, keyName: "PK", keyValue: .string(DynamoDBSnapshotStore.chunkPartition(manifest)))
     }
 }
+
+@Suite("Score history in DynamoDB against moto", .timeLimit(.minutes(3)))
+struct DynamoDBScoreHistoryTests {
+    @Test func eachScoreIsStoredOnceHoweverOftenItIsWritten() async throws {
+        let client = try TestDynamoDB.client(endpoint: try TestDynamoDB.endpoint())
+        let history = DynamoDBScoreHistory(client: client, table: try await TestDynamoDB.newTable(client, prefix: "scores"))
+        let run = LoggedEvent(
+            sequence: 7, gameId: "arcade", userId: "ann", displayName: "Ann", countryCode: CountryCode("GB"), score: 300,
+            achievedAt: 1_796_000_000_000, source: .run, reference: "run-abc"
+        )
+        let ingest = LoggedEvent(sequence: 9, gameId: "arcade", userId: "ann", displayName: "Ann", score: 200, achievedAt: 1_796_000_001_000, source: .ingest)
+        #expect(try await history.record(run))
+        #expect(try await history.record(run) == false, "a retry finds the score stored")
+        var retried = run
+        retried.sequence = 8  // the same run logged again elsewhere: its reference decides
+        #expect(try await history.record(retried) == false)
+        #expect(try await history.record(ingest))
+        #expect(try await history.record(ingest) == false)
+        #expect(try await history.scoreHistory(gameId: "arcade", userId: "ann", limit: 10) == [ingest, run])
+        #expect(try await history.scoreHistory(gameId: "arcade", userId: "ann", limit: 1) == [ingest])
+        #expect(try await history.scoreHistory(gameId: "arcade", userId: "bob", limit: 10).isEmpty)
+        let items = try await client.queryAll(table: history.table, keyName: "PK", keyValue: .string("GAME#arcade#USER#ann"))
+        #expect(items.count == 2)
+        #expect(items.first?["SK"] == .string("1796000000000#run-abc"))
+    }
+}

@@ -21,6 +21,8 @@ public struct PodiumApplication: Sendable {
     public let follower: LogFollower
     /// The boards' copy in DynamoDB, if configured.
     public let replica: SnapshotReplica?
+    /// The scores' copy in DynamoDB (`DDB_TABLE_SCORES`), if configured.
+    public let scoreHistory: ScoreHistoryRecorder?
     public let writer: LogWriter
     let tokens: TokenService
     let authenticator: Authenticator
@@ -52,6 +54,7 @@ public struct PodiumApplication: Sendable {
         leaderboards = LeaderboardService(registry: registry)
         readiness = Readiness()
         replica = try await Self.openReplica(configuration, metrics: metrics, logger: logger)
+        scoreHistory = try await Self.openScoreHistory(configuration, metrics: metrics)
         let origin = Hex.random(bytes: 8)
         fleetConnections = (store as? any LiveConnectionDirectory).map {
             FleetConnections(directory: $0, instance: origin, limit: configuration.live.maxConnectionsPerUser, logger: logger)
@@ -61,7 +64,7 @@ public struct PodiumApplication: Sendable {
         )
         follower = LogFollower(
             origin: origin,
-            store: store, replica: replica, leaderboards: leaderboards, hub: hub, bans: bans, announcements: announcements, readiness: readiness,
+            store: store, replica: replica, scoreHistory: scoreHistory, leaderboards: leaderboards, hub: hub, bans: bans, announcements: announcements, readiness: readiness,
             metrics: metrics, configuration: configuration.follower, logger: logger
         )
         writer = LogWriter(store: store, follower: follower, leaderboards: leaderboards, metrics: metrics, logger: logger)
@@ -108,7 +111,28 @@ public struct PodiumApplication: Sendable {
     static func openReplica(_ configuration: ServerConfiguration, metrics: PodiumMetrics, logger: Logger) async throws -> SnapshotReplica? {
         guard let settings = configuration.dynamoDB else { return nil }
         let client = try DynamoDBClient(configuration: settings.client)
-        for table in [settings.snapshotTable] {
+        try await checkTables([settings.snapshotTable], settings: settings, client: client)
+        return SnapshotReplica(
+            store: DynamoDBSnapshotStore(client: client, table: settings.snapshotTable, chunkSize: settings.snapshotChunkSize),
+            restoresBoards: configuration.storage == .memory, metrics: metrics, logger: logger
+        )
+    }
+
+    /// The DynamoDB score history, its table checked: nil unless `DDB_TABLE_SCORES` is set.
+    static func openScoreHistory(_ configuration: ServerConfiguration, metrics: PodiumMetrics) async throws -> ScoreHistoryRecorder? {
+        guard let settings = configuration.dynamoDB, let table = settings.scoreTable else { return nil }
+        let client = try DynamoDBClient(configuration: settings.client)
+        try await checkTables([table], settings: settings, client: client)
+        return ScoreHistoryRecorder(
+            history: DynamoDBScoreHistory(client: client, table: table), retryInterval: configuration.follower.replicaFlushInterval,
+            metrics: metrics, logger: Logger(label: "podium")
+        )
+    }
+
+    /// Checks that each table exists and is active.
+    /// - Throws: ``ConfigurationError`` naming the table and why it cannot be used.
+    static func checkTables(_ tables: [String], settings: DynamoDBSettings, client: DynamoDBClient) async throws {
+        for table in tables {
             let status: String
             do {
                 status = try await client.describeTable(table)
@@ -119,14 +143,13 @@ public struct PodiumApplication: Sendable {
                 throw ConfigurationError("DynamoDB table '\(table)' at \(settings.client.endpoint) is \(status), not ACTIVE")
             }
         }
-        if settings.scoreTable != nil {
-            logger.warning("DDB_TABLE_SCORES is set but not used: score history in DynamoDB is not built")
-        }
-        return SnapshotReplica(
-            store: DynamoDBSnapshotStore(client: client, table: settings.snapshotTable, chunkSize: settings.snapshotChunkSize),
-            restoresBoards: configuration.storage == .memory,
-            metrics: metrics, logger: logger
-        )
+    }
+
+    /// Where players' histories are read: DynamoDB's score history over the memory store
+    /// (which forgets at exit), else the store's log.
+    var historySource: any ScoreHistorySource {
+        if configuration.storage == .memory, let history = scoreHistory?.history { return history }
+        return store
     }
 
     /// The router with every route.
@@ -137,7 +160,7 @@ public struct PodiumApplication: Sendable {
         let submissions = RateLimiter("submissions", limit: configuration.scoreSubmissionsPerMinute, per: .seconds(60), store: store)
         let bodyLimit = configuration.maxBodySize
         HealthController(readiness: readiness, metrics: metrics).addRoutes(to: router)
-        LeaderboardController(leaderboards: leaderboards).addRoutes(to: router)
+        LeaderboardController(leaderboards: leaderboards, history: historySource).addRoutes(to: router)
         IngestController(leaderboards: leaderboards, writer: writer, secret: configuration.ingestSecret, maxBodySize: bodyLimit)
             .addRoutes(to: router)
         AuthController(

@@ -58,6 +58,8 @@ public final class LogFollower: Service, Sendable {
     let store: any PodiumStore
     /// The boards' second copy in DynamoDB, if configured.
     let replica: SnapshotReplica?
+    /// The copy of every score in DynamoDB's score history, if configured.
+    let scoreHistory: ScoreHistoryRecorder?
     let leaderboards: LeaderboardService
     let hub: LiveHub
     let bans: BanList
@@ -72,12 +74,13 @@ public final class LogFollower: Service, Sendable {
 
     /// - Parameter origin: this process's id in the log.
     public init(
-        origin: String, store: any PodiumStore, replica: SnapshotReplica? = nil, leaderboards: LeaderboardService, hub: LiveHub, bans: BanList, announcements: Announcements,
+        origin: String, store: any PodiumStore, replica: SnapshotReplica? = nil, scoreHistory: ScoreHistoryRecorder? = nil, leaderboards: LeaderboardService, hub: LiveHub, bans: BanList, announcements: Announcements,
         readiness: Readiness, metrics: PodiumMetrics, configuration: Configuration = .init(), logger: Logger
     ) {
         self.origin = origin
         self.store = store
         self.replica = replica
+        self.scoreHistory = scoreHistory
         self.leaderboards = leaderboards
         self.hub = hub
         self.bans = bans
@@ -143,6 +146,7 @@ public final class LogFollower: Service, Sendable {
         try await restore()
         readiness.markReady()
         async let replicaWrites: Void = replica?.writeUntilFinished() ?? ()
+        async let historyWrites: Void = scoreHistory?.writeUntilFinished() ?? ()
         await withGracefulShutdownHandler {
             await withDiscardingTaskGroup { group in
                 group.addTask { await self.repeatUntilCancelled(every: self.configuration.snapshotInterval) { $0.snapshotDue = true } }
@@ -167,7 +171,9 @@ public final class LogFollower: Service, Sendable {
         await writeSnapshots()
         replica?.capture(leaderboards, at: appliedSequence)
         replica?.finish()
+        scoreHistory?.finish()
         await replicaWrites
+        await historyWrites
     }
 
     /// Wakes the follower every `interval`, marking `state` first.
@@ -253,11 +259,14 @@ public final class LogFollower: Service, Sendable {
     private func fold(_ events: [LoggedEvent]) async {
         var own: [(Int64, Bool)] = []
         var last = appliedSequence
+        var folded: [LoggedEvent] = []
         for event in events where event.sequence > last {
             let changed = await fold(event, restoring: nil)
             if event.origin == origin { own.append((event.sequence, changed)) }
             last = event.sequence
+            if scoreHistory != nil { folded.append(event) }
         }
+        scoreHistory?.offer(folded)
         let completed = state.withLock { state -> [(Answer, Bool)] in
             state.applied = last
             for (sequence, changed) in own { state.results[sequence] = changed }

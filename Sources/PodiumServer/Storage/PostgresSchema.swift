@@ -63,6 +63,7 @@ enum PostgresSchema {
             """,
             "CREATE INDEX live_connections_user ON live_connections (user_id)",
         ],
+        ["CREATE INDEX log_events_player ON log_events (game_id, user_id, sequence) WHERE kind = 0"],
     ]
 
     /// Brings the schema to the latest version in the open transaction of `connection`.
