@@ -79,6 +79,7 @@ let package = Package(
             dependencies: [
                 "PodiumEngine",
                 "PodiumServer",
+                "DynamoDB",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]
