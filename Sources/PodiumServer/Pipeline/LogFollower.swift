@@ -264,7 +264,8 @@ public final class LogFollower: Service, Sendable {
             let changed = await fold(event, restoring: nil)
             if event.origin == origin { own.append((event.sequence, changed)) }
             last = event.sequence
-            if scoreHistory != nil { folded.append(event) }
+            // On a shared log each instance records the scores it logged itself.
+            if scoreHistory != nil, !store.isShared || event.origin == origin { folded.append(event) }
         }
         scoreHistory?.offer(folded)
         let completed = state.withLock { state -> [(Answer, Bool)] in
