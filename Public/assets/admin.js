@@ -54,6 +54,8 @@ async function loadGames() {
     h('td', { class: 'hide-narrow small' }, `${game.operator}, ${game.sortOrder}, top ${game.topN}`
       + (game.maxScore != null ? `, max ${formatScore(game.maxScore)}` : '')
       + (game.maxScorePerSecond != null ? `, ${formatScore(game.maxScorePerSecond)}/s` : '')
+      + (game.minScore != null ? `, min ${formatScore(game.minScore)}` : '')
+      + (game.minRunMilliseconds != null ? `, runs ≥ ${formatScore(game.minRunMilliseconds)} ms` : '')
       + (game.actions && game.actions.length ? `, ${game.actions.length} actions` : '')),
     h('td', { class: 'num' }, formatCount(game.players)),
     h('td', {}, h('button', { type: 'button', class: 'small', 'aria-label': `Edit ${game.name}`, onclick: () => editGame(game) }, 'Edit')),
@@ -107,6 +109,8 @@ function editGame(game) {
   $('game-topn').value = String(game.topN);
   $('game-max-score').value = game.maxScore != null ? String(game.maxScore) : '';
   $('game-max-per-second').value = game.maxScorePerSecond != null ? String(game.maxScorePerSecond) : '';
+  $('game-min-score').value = game.minScore != null ? String(game.minScore) : '';
+  $('game-min-run').value = game.minRunMilliseconds != null ? String(game.minRunMilliseconds) : '';
   $('action-rows').replaceChildren(...(game.actions || []).map(actionRow));
   $('game-form-title').textContent = `Edit ${game.name}`;
   $('game-submit').textContent = 'Save changes';
@@ -145,6 +149,10 @@ function gameFromForm() {
   if (maxScore !== undefined) game.maxScore = maxScore;
   const maxPerSecond = integerField($('game-max-per-second'), 'Max score per second');
   if (maxPerSecond !== undefined) game.maxScorePerSecond = maxPerSecond;
+  const minScore = integerField($('game-min-score'), 'Min score');
+  if (minScore !== undefined) game.minScore = minScore;
+  const minRun = integerField($('game-min-run'), 'Shortest run');
+  if (minRun !== undefined) game.minRunMilliseconds = minRun;
   if (game.operator === 'incr') {
     for (const row of $('action-rows').querySelectorAll('.action-row')) {
       const action = {

@@ -4,7 +4,7 @@
 import { api, session, describeError, getConfig } from './api.js';
 import { initAccount, onAccountChange, openAuthDialog } from './account.js';
 import { LiveClient } from './live.js';
-import { h, flag, formatScore, formatCount, formatRelative, formatTime, countryLabel, countryName, countrySelect, showMessage, sleep } from './ui.js';
+import { h, flag, formatScore, formatCount, formatRelative, formatSeconds, formatTime, countryLabel, countryName, countrySelect, showMessage, sleep } from './ui.js';
 
 const COUNTRY_KEY = 'podium.localCountry';
 const BADGE_MS = 5000;
@@ -309,8 +309,12 @@ function describeTestScore() {
     help.textContent = `Test mode: completes “${action.name || action.id}” (+${formatScore(action.points)} points)${action.requiresRun ? ' in a new run' : ''}.`;
   } else {
     const max = game.maxScore != null ? formatScore(game.maxScore) : formatScore(100000);
-    help.textContent = `Test mode: starts a run and submits a random score up to ${max}`
-      + (game.maxScorePerSecond ? ` (at most ${formatScore(game.maxScorePerSecond)} points per second of play, so it plays for a second).` : '.');
+    const rules = [];
+    if (game.maxScorePerSecond) rules.push(`at most ${formatScore(game.maxScorePerSecond)} points per second of play, so it plays for a second`);
+    if (game.minRunMilliseconds) rules.push(`no run shorter than ${formatSeconds(game.minRunMilliseconds)}, so it plays that long`);
+    const min = game.minScore != null ? ` from ${formatScore(game.minScore)}` : '';
+    help.textContent = `Test mode: starts a run and submits a random score${min} up to ${max}`
+      + (rules.length ? ` (${rules.join('; ')}).` : '.');
   }
 }
 
@@ -340,13 +344,19 @@ async function submitTestScore() {
       const run = await api('/api/game-sessions', { method: 'POST', body: { gameId } });
       const issuedAt = performance.now();
       let cap = game.maxScore != null ? Math.min(Number(game.maxScore), Number.MAX_SAFE_INTEGER) : 100000;
+      const floor = game.minScore != null ? Number(game.minScore) : 1;
+      // A run must last as long as the game's rules need: a second to earn points at
+      // maxScorePerSecond, and at least minRunMilliseconds (the server measures it).
+      const playFor = Math.max(game.maxScorePerSecond ? 1000 : 0, Number(game.minRunMilliseconds || 0));
+      if (playFor > 0) {
+        showMessage(result, `Playing for ${formatSeconds(playFor)}…`, 'info');
+        await sleep(playFor + 100);
+      }
       if (game.maxScorePerSecond) {
-        showMessage(result, 'Playing…', 'info');
-        await sleep(1100);
         const seconds = (performance.now() - issuedAt) / 1000;
         cap = Math.min(cap, Math.floor(Number(game.maxScorePerSecond) * seconds));
       }
-      const score = cap >= 1 ? randomInt(1, cap) : 0;
+      const score = cap >= floor ? randomInt(floor, cap) : floor;
       showMessage(result, `Submitting ${formatScore(score)}…`, 'info');
       const answer = await api('/api/scores/submit', {
         method: 'POST',
@@ -377,7 +387,9 @@ function renderGame() {
   const facts = [
     game.sortOrder === 'asc' ? 'Lower is better' : 'Higher is better',
     { best: 'Best score counts', incr: 'Points add up', set: 'Latest score counts' }[game.operator] || game.operator,
+    game.minScore != null ? `Min ${formatScore(game.minScore)}` : null,
     game.maxScore != null ? `Max ${formatScore(game.maxScore)}` : null,
+    game.minRunMilliseconds ? `Runs of ${formatSeconds(game.minRunMilliseconds)} or more` : null,
     `Top ${game.topN} live`,
   ].filter(Boolean);
   $('game-facts').replaceChildren(...facts.map((fact) => h('li', { class: 'chip' }, fact)));

@@ -24,6 +24,11 @@ export function formatScore(score) {
   return String(score ?? '');
 }
 
+/** Milliseconds as seconds: 3000 → "3 s", 1500 → "1.5 s". */
+export function formatSeconds(milliseconds) {
+  return `${new Intl.NumberFormat(undefined, { maximumFractionDigits: 1 }).format(Number(milliseconds) / 1000)} s`;
+}
+
 export function formatCount(n) {
   return numberFormat.format(n ?? 0);
 }

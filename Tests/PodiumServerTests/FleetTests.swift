@@ -211,7 +211,7 @@ struct FleetTests {
                 let (a, b) = (fleet.instances[0], fleet.instances[1])
                 #expect(try await a.ingest(game: "arcade", user: "ann", score: 10).status == .ok)
                 _ = try await fleet.converged()
-                try postgres.down()
+                try await postgres.down()
                 let refused = try await a.ingest(game: "arcade", user: "bob", score: 20)
                 #expect(refused.status == .serviceUnavailable)
                 #expect(try JSON.object(refused.body)[object: "error"]?[string: "code"] == "STORAGE_UNAVAILABLE")
@@ -222,7 +222,7 @@ struct FleetTests {
                 defer { client.close() }
                 client.send(#"{"type":"subscribe","gameId":"arcade","scopes":["global"]}"#)
                 #expect(try await client.nextMessage()[object: "payload"]?[array: "entries"]?.count == 1, "live states go on")
-                try postgres.up()
+                try await postgres.up()
                 var resumed = false
                 for _ in 0..<150 where !resumed {
                     resumed = (try? await a.ingest(game: "arcade", user: "cid", score: 30))?.status == .ok

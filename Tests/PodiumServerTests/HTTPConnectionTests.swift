@@ -211,7 +211,7 @@ struct HTTPConnectionGuardStateTests {
             Issue.record("no 408")
             return
         }
-        #expect(error.status == .requestTimeout && error.code == "REQUEST_TIMEOUT")
+        #expect(error.status == .requestTimeout && error.code == .requestTimeout)
         #expect(state.isClosing)
     }
 

@@ -30,10 +30,15 @@ def test_a_test_score_appears_live_on_another_page(new_page, server):
     register_in_page(player, unique("runner"), name)
     wait_live(player)
     expect(player.locator("#submit-test-score")).to_be_visible()
+    # The sample time trial refuses runs shorter than 3 s and scores under 3,000: the
+    # button plays that long and submits within the bounds.
+    expect(player.locator("#test-score-help")).to_contain_text("no run shorter than 3 s")
 
     with player.expect_response(lambda r: r.url.endswith("/api/scores/submit")) as answer:
         player.click("#submit-test-score")
+        expect(player.locator("#submit-result")).to_contain_text("Playing for 3 s")
     assert answer.value.status == 200, answer.value.text()
+    assert 3000 <= answer.value.request.post_data_json["score"] <= 3_600_000
     submitted = time.monotonic()
     # Within one second of the submission's answer, on the other page, without a reload.
     expect(board_row(viewer, "global", name)).to_be_visible(timeout=1000)
@@ -248,11 +253,22 @@ def test_admin_edits_games_and_announcements_bans_players_and_sees_flags(new_pag
     admin.fill("#game-topn", "5")
     admin.fill("#game-max-score", "600000")
     admin.fill("#game-max-per-second", "50")
+    admin.fill("#game-min-score", "1500")
+    admin.fill("#game-min-run", "20000")
     admin.click("#game-submit")
     expect(admin.locator("#game-message")).to_contain_text("Created")
     status, laps = server.call("GET", f"/api/games/{laps_id}")
-    assert (laps["sortOrder"], laps["operator"], laps["topN"], laps["maxScore"], laps["maxScorePerSecond"]) == \
-        ("asc", "set", 5, 600000, 50), laps
+    assert (laps["sortOrder"], laps["operator"], laps["topN"], laps["maxScore"], laps["maxScorePerSecond"],
+            laps["minScore"], laps["minRunMilliseconds"]) == ("asc", "set", 5, 600000, 50, 1500, 20000), laps
+    # Editing loads the lower bounds too, and saving keeps them.
+    admin.locator(f'#admin-games tr[data-game-id="{laps_id}"]').get_by_role("button", name="Edit Laps").click()
+    expect(admin.locator("#game-min-score")).to_have_value("1500")
+    expect(admin.locator("#game-min-run")).to_have_value("20000")
+    admin.fill("#game-min-run", "30000")
+    admin.click("#game-submit")
+    expect(admin.locator("#game-message")).to_contain_text("Saved")
+    status, laps = server.call("GET", f"/api/games/{laps_id}")
+    assert (laps["minScore"], laps["minRunMilliseconds"]) == (1500, 30000), laps
 
     # Announcements: publish, edit, delete.
     title = unique("Maintenance ")

@@ -4,19 +4,20 @@ import NIOCore
 /// The one error shape of every Podium response:
 /// `{"error": {"code": "RATE_LIMIT_EXCEEDED", "message": "…", "retryAfter": 12}}`.
 public struct APIError: HTTPResponseError, Sendable, Equatable {
-    public let status: HTTPResponse.Status
-    /// Machine-readable code, such as `VALIDATION_ERROR`.
-    public let code: String
+    /// Machine-readable code from the catalogue, such as `VALIDATION_ERROR`.
+    public let code: ErrorCode
     public let message: String
     /// Seconds until a retry may succeed (429 and 503).
     public let retryAfter: Int?
 
-    public init(_ status: HTTPResponse.Status, code: String, message: String, retryAfter: Int? = nil) {
-        self.status = status
+    public init(_ code: ErrorCode, _ message: String, retryAfter: Int? = nil) {
         self.code = code
         self.message = message
         self.retryAfter = retryAfter
     }
+
+    /// The code's status.
+    public var status: HTTPResponse.Status { code.status }
 
     public func response(from request: Request, context: some RequestContext) throws -> Response {
         var headers: HTTPFields = [.contentType: "application/json; charset=utf-8"]
@@ -30,7 +31,7 @@ public struct APIError: HTTPResponseError, Sendable, Equatable {
         json.beginObject()
         json.key("error")
         json.beginObject()
-        json.field("code", code)
+        json.field("code", code.rawValue)
         json.field("message", message)
         if let retryAfter { json.field("retryAfter", Int64(retryAfter)) }
         json.endObject()
@@ -41,35 +42,39 @@ public struct APIError: HTTPResponseError, Sendable, Equatable {
 
 extension APIError {
     public static func validation(_ message: String) -> APIError {
-        APIError(.badRequest, code: "VALIDATION_ERROR", message: message)
+        APIError(.validationError, message)
     }
 
     public static func gameNotFound(_ gameId: String) -> APIError {
-        APIError(.notFound, code: "GAME_NOT_FOUND", message: "There is no game '\(gameId)'.")
+        APIError(.gameNotFound, "There is no game '\(gameId)'.")
     }
 
     public static func playerNotFound(_ userId: String) -> APIError {
-        APIError(.notFound, code: "PLAYER_NOT_FOUND", message: "Player '\(userId)' has no entry on this board.")
+        APIError(.playerNotFound, "Player '\(userId)' has no entry on this board.")
     }
 
     public static func unauthorized(_ message: String) -> APIError {
-        APIError(.unauthorized, code: "UNAUTHORIZED", message: message)
+        APIError(.unauthorized, message)
     }
 
     public static func forbidden(_ message: String) -> APIError {
-        APIError(.forbidden, code: "FORBIDDEN", message: message)
+        APIError(.forbidden, message)
     }
 
     public static func payloadTooLarge(limit: Int) -> APIError {
-        APIError(.contentTooLarge, code: "PAYLOAD_TOO_LARGE", message: "The request body is larger than \(limit) bytes.")
+        APIError(.payloadTooLarge, "The request body is larger than \(limit) bytes.")
     }
 
     public static func rateLimited(retryAfter: Int) -> APIError {
-        APIError(.tooManyRequests, code: "RATE_LIMIT_EXCEEDED", message: "Too many requests; retry later.", retryAfter: retryAfter)
+        APIError(.rateLimitExceeded, "Too many requests; retry later.", retryAfter: retryAfter)
+    }
+
+    public static func storageUnavailable(_ message: String) -> APIError {
+        APIError(.storageUnavailable, message, retryAfter: 1)
     }
 
     public static func notFound(_ message: String) -> APIError {
-        APIError(.notFound, code: "NOT_FOUND", message: message)
+        APIError(.notFound, message)
     }
 }
 
@@ -78,11 +83,11 @@ extension APIError {
     init(_ error: HTTPError) {
         switch error.status {
         case .notFound: self = .notFound(error.body ?? "No such route.")
-        case .contentTooLarge: self.init(.contentTooLarge, code: "PAYLOAD_TOO_LARGE", message: error.body ?? "The request body is too large.")
-        case .methodNotAllowed: self.init(.methodNotAllowed, code: "METHOD_NOT_ALLOWED", message: "This route does not accept that method.")
+        case .contentTooLarge: self.init(.payloadTooLarge, error.body ?? "The request body is too large.")
+        case .methodNotAllowed: self.init(.methodNotAllowed, "This route does not accept that method.")
         case .unauthorized: self = .unauthorized(error.body ?? "Sign in first.")
         case .badRequest: self = .validation(error.body ?? "The request is not valid.")
-        default: self.init(error.status, code: "HTTP_\(error.status.code)", message: error.body ?? error.status.reasonPhrase)
+        default: self.init(error.status.code < 500 ? .badRequest : .internalError, error.body ?? error.status.reasonPhrase)
         }
     }
 }

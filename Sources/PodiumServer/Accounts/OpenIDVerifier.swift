@@ -97,7 +97,7 @@ public final class OpenIDVerifier: Sendable {
         } catch let error as APIError {
             throw error
         } catch let error as JWTError where error.errorType == .claimVerificationFailure && error.failedClaim is ExpirationClaim {
-            throw APIError(.unauthorized, code: "TOKEN_EXPIRED", message: "The ID token has expired; sign in again.")
+            throw APIError(.tokenExpired, "The ID token has expired; sign in again.")
         } catch {
             logger.debug("ID token refused", metadata: ["error": "\(error)"])
             throw .unauthorized("The ID token is not valid.")
@@ -130,10 +130,7 @@ public final class OpenIDVerifier: Sendable {
         } catch {
             logger.warning("cannot fetch the OpenID issuer's keys", metadata: ["issuer": "\(configuration.issuer)", "error": "\(error)"])
             guard let current, current.keyIds.contains(keyId) else {
-                throw APIError(
-                    .serviceUnavailable, code: "ISSUER_UNAVAILABLE", message: "The sign-in provider's keys cannot be fetched; retry shortly.",
-                    retryAfter: 10
-                )
+                throw APIError(.issuerUnavailable, "The sign-in provider's keys cannot be fetched; retry shortly.", retryAfter: 10)
             }
             return current.collection
         }

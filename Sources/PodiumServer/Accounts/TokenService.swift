@@ -87,5 +87,5 @@ final class VerifiedTokens: Sendable {
 }
 
 extension APIError {
-    static let tokenExpired = APIError(.unauthorized, code: "TOKEN_EXPIRED", message: "The access token has expired; sign in again.")
+    static let tokenExpired = APIError(.tokenExpired, "The access token has expired; sign in again.")
 }

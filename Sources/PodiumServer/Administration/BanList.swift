@@ -13,6 +13,6 @@ public final class BanList: Sendable {
 
     /// Refuses a banned user with 403 `BANNED`.
     func check(_ identity: Identity) throws(APIError) {
-        if isBanned(identity.userId) { throw APIError(.forbidden, code: "BANNED", message: "This account is banned.") }
+        if isBanned(identity.userId) { throw APIError(.banned, "This account is banned.") }
     }
 }

@@ -51,7 +51,7 @@ public struct PodiumApplication: Sendable {
         accessLog = AccessLog(readSampling: configuration.accessLogReadSampling)
         bans = BanList()
         announcements = Announcements()
-        leaderboards = LeaderboardService(registry: registry)
+        leaderboards = LeaderboardService(registry: registry, clock: configuration.clock)
         readiness = Readiness()
         replica = try await Self.openReplica(configuration, metrics: metrics, logger: logger)
         scoreHistory = try await Self.openScoreHistory(configuration, metrics: metrics)

@@ -2,6 +2,8 @@ import Foundation
 
 /// Everything `podium serve` can be told, with safe defaults.
 public struct ServerConfiguration: Sendable {
+    /// The clock of acceptance times and period boundaries (the system's; tests set theirs).
+    public var clock = WallClock.system
     /// Production mode: no "Submit test score" button, and a JWT secret is required.
     public var isProduction = false
     /// Folder of the web pages and their assets; nil serves the pages built into the binary.

@@ -24,7 +24,7 @@ final class ConnectionRefusalHandler: ChannelInboundHandler {
     private func refuse(_ context: ChannelHandlerContext) {
         guard !answered else { return }
         answered = true
-        let error = APIError(.serviceUnavailable, code: "TOO_MANY_CONNECTIONS", message: "This instance is full.", retryAfter: 5)
+        let error = APIError(.tooManyConnections, "This instance is full.", retryAfter: 5)
         let body = error.body
         var response = context.channel.allocator.buffer(capacity: 256 + body.readableBytes)
         response.writeString(

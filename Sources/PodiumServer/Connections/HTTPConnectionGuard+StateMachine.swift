@@ -116,7 +116,7 @@ extension HTTPConnectionGuard {
             self.deadline = nil
             switch reading {
             case .readingHead where unanswered == 0, .readingBody where unanswered == 1 && !isResponding:
-                return .answer(APIError(.requestTimeout, code: "REQUEST_TIMEOUT", message: "The request took too long to arrive."))
+                return .answer(APIError(.requestTimeout, "The request took too long to arrive."))
             default:
                 return .close
             }
@@ -146,9 +146,9 @@ extension HTTPConnectionGuard {
         static func answer(to error: HTTPParserError, limits: HTTPConnectionLimits) -> APIError {
             switch error {
             case .headerOverflow:
-                APIError(.requestHeaderFieldsTooLarge, code: "HEADERS_TOO_LARGE", message: "The request head is larger than \(limits.maxHeadSize) bytes.")
+                APIError(.headersTooLarge, "The request head is larger than \(limits.maxHeadSize) bytes.")
             default:
-                APIError(.badRequest, code: "BAD_REQUEST", message: "The request could not be read: \(error).")
+                APIError(.badRequest, "The request could not be read: \(error).")
             }
         }
 

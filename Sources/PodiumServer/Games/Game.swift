@@ -20,11 +20,16 @@ public struct Game: Codable, Sendable, Equatable {
     public var topN: Int
     /// Point-earning actions of `incr` games.
     public var actions: [GameAction]
+    /// The boards kept beside the all-time board (which every game has): daily, weekly,
+    /// monthly or custom periods, each starting empty at its boundary.
+    public var periods: [PeriodSchedule]
+    /// Finished periods kept per schedule, readable and exportable; older ones are dropped.
+    public var keepArchives: Int
 
     public init(
         id: String, name: String, sortOrder: SortOrder = .desc, scoreOperator: ScoreOperator = .best, maxScore: Int64? = nil,
         maxScorePerSecond: Int64? = nil, minScore: Int64? = nil, minRunMilliseconds: Int64? = nil, topN: Int = 10,
-        actions: [GameAction] = []
+        actions: [GameAction] = [], periods: [PeriodSchedule] = [.allTime], keepArchives: Int = 7
     ) {
         self.id = id
         self.name = name
@@ -36,10 +41,13 @@ public struct Game: Codable, Sendable, Equatable {
         self.minRunMilliseconds = minRunMilliseconds
         self.topN = topN
         self.actions = actions
+        self.periods = periods
+        self.keepArchives = keepArchives
     }
 
     enum CodingKeys: String, CodingKey {
-        case id, name, sortOrder, scoreOperator = "operator", maxScore, maxScorePerSecond, minScore, minRunMilliseconds, topN, actions
+        case id, name, sortOrder, scoreOperator = "operator", maxScore, maxScorePerSecond, minScore, minRunMilliseconds, topN, actions, periods,
+            keepArchives
     }
 
     public init(from decoder: any Decoder) throws {
@@ -54,7 +62,12 @@ public struct Game: Codable, Sendable, Equatable {
         minRunMilliseconds = try container.decodeIfPresent(Int64.self, forKey: .minRunMilliseconds)
         topN = try container.decodeIfPresent(Int.self, forKey: .topN) ?? 10
         actions = try container.decodeIfPresent([GameAction].self, forKey: .actions) ?? []
+        periods = try container.decodeIfPresent([PeriodSchedule].self, forKey: .periods) ?? [.allTime]
+        keepArchives = try container.decodeIfPresent(Int.self, forKey: .keepArchives) ?? 7
     }
+
+    /// The schedules of the game's period boards (all but all-time).
+    public var periodSchedules: [PeriodSchedule] { periods.filter { $0 != .allTime } }
 
     /// The engine's view of this game.
     public var boardConfiguration: BoardConfiguration {
@@ -78,6 +91,14 @@ public struct Game: Codable, Sendable, Equatable {
         if let minScore, minScore < 0 || minScore > (maxScore ?? .max) { problems.append("minScore must be between 0 and maxScore") }
         if let minRunMilliseconds, minRunMilliseconds <= 0 { problems.append("minRunMilliseconds must be positive") }
         if !actions.isEmpty && scoreOperator != .incr { problems.append("actions need the incr operator") }
+        if Set(periods.map(\.name)).count != periods.count { problems.append("periods must have distinct names") }
+        for case .custom(let name, let days, _) in periods {
+            if !Self.isValidID(name) || ["all-time", "daily", "weekly", "monthly"].contains(name) {
+                problems.append("a custom period's name must be a slug other than all-time, daily, weekly and monthly")
+            }
+            if !(1...366).contains(days) { problems.append("a custom period's everyDays must be between 1 and 366") }
+        }
+        if !(0...100).contains(keepArchives) { problems.append("keepArchives must be between 0 and 100") }
         if Set(actions.map(\.id)).count != actions.count { problems.append("action ids must be unique") }
         for action in actions where !Self.isValidID(action.id) || action.points <= 0 {
             problems.append("action '\(action.id)' needs a slug id and positive points")

@@ -8,6 +8,8 @@ import Synchronization
 /// version for the same state.
 final class GameBoard: Sendable {
     let game: Game
+    /// The period of a period board; nil for the all-time board.
+    let period: Period?
     private let state: Mutex<State>
 
     private struct State {
@@ -35,8 +37,9 @@ final class GameBoard: Sendable {
     /// each time.
     private static let maxCachedPages = 64
 
-    init(game: Game, board: sending Board, updatedAt: Int64) {
+    init(game: Game, period: Period? = nil, board: sending Board, updatedAt: Int64) {
         self.game = game
+        self.period = period
         self.state = Mutex(State(board: board, updatedAt: updatedAt))
     }
 
@@ -86,10 +89,19 @@ final class GameBoard: Sendable {
         }
     }
 
+    /// Gives every view the version `version` (a game redefined at that log position).
+    func markEverythingChanged(at version: UInt64) {
+        state.withLock { $0.board.markEverythingChanged(at: version) }
+    }
+
     /// The player's current standing.
     func standing(of userId: String) -> PlayerStanding? {
         withBoard { board, _ in board.standing(of: userId) }
     }
+
+    /// The id of its snapshot and of its topic in the log's fold: the game's id for the
+    /// all-time board, `gameId@periodKey` for a period board.
+    var boardId: String { period.map { "\(game.id)@\($0.key)" } ?? game.id }
 
     /// The board's snapshot bytes.
     func snapshot() -> [UInt8] {
@@ -102,7 +114,7 @@ final class GameBoard: Sendable {
             LeaderboardView(
                 gameId: game.id, scope: partition == .global ? .global : .local, countryCode: partition.country, userId: nil,
                 entries: board.top(partition, limit: game.topN), updatedAt: updatedAt,
-                version: board.topVersion(of: partition), total: board.count(in: partition), nextCursor: nil
+                version: board.topVersion(of: partition), total: board.count(in: partition), nextCursor: nil, period: period
             )
         }
     }
@@ -118,6 +130,7 @@ final class GameBoard: Sendable {
                 total: board.count(in: .global), nextCursor: nil
             )
             view.standing = standing
+            view.period = period
             return view
         }
     }

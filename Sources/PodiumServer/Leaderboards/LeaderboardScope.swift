@@ -28,6 +28,8 @@ struct LeaderboardView: Sendable {
     var nextCursor: String?
     /// Of a personal state: the player's ranks and totals (nil when they have no entry).
     var standing: PlayerStanding?
+    /// The period of a period board (nil for all-time).
+    var period: Period?
 
     func write(to json: inout JSONWriter) {
         json.beginObject()
@@ -43,6 +45,11 @@ struct LeaderboardView: Sendable {
         json.field("version", Int64(version))
         json.field("total", Int64(total))
         if let nextCursor { json.field("nextCursor", nextCursor) }
+        if let period {
+            json.field("period", period.key)
+            json.field("periodStartsAt", Timestamp.format(period.start))
+            json.field("periodEndsAt", Timestamp.format(period.end))
+        }
         if let standing {
             json.field("globalRank", Int64(standing.entry.rank))
             json.field("globalTotal", Int64(standing.globalTotal))

@@ -8,47 +8,71 @@ import Synchronization
 /// Boards live in memory; this service is the only place that touches them, so a store
 /// behind it can replay the log into it and the live hub can read from it.
 public final class LeaderboardService: Sendable {
-    private let boards: Mutex<[String: GameBoard]>
-    private let defaultGameId: Mutex<String?>
+    /// The boards of every game, under one lock (each board has its own for its contents).
+    struct Boards {
+        /// The all-time board of each game, by game id.
+        var allTime: [String: GameBoard] = [:]
+        /// The period boards of each game: game id → period key → board (current and archived).
+        var periods: [String: [String: GameBoard]] = [:]
+        /// The current period key of each topic (`gameId@schedule`) at the last ``rollOver()``.
+        var current: [String: String] = [:]
+    }
 
-    public init(registry: GameRegistry) {
-        let now = Timestamp.now()
-        var boards: [String: GameBoard] = [:]
+    let boards: Mutex<Boards>
+    private let defaultGameId: Mutex<String?>
+    /// The clock of acceptance times and of the current periods.
+    public let clock: WallClock
+
+    public init(registry: GameRegistry, clock: WallClock = .system) {
+        let now = clock.now()
+        var boards = Boards()
         for game in registry.games {
-            boards[game.id] = GameBoard(game: game, board: Board(configuration: game.boardConfiguration), updatedAt: now)
+            boards.allTime[game.id] = GameBoard(game: game, board: Board(configuration: game.boardConfiguration), updatedAt: now)
         }
         self.boards = Mutex(boards)
         self.defaultGameId = Mutex(registry.defaultGame ?? registry.games.first?.id)
+        self.clock = clock
     }
 
     /// Every game, by id.
     public var games: [Game] {
-        boards.withLock { $0.values.map(\.game) }.sorted { $0.id < $1.id }
+        boards.withLock { $0.allTime.values.map(\.game) }.sorted { $0.id < $1.id }
     }
 
     /// The game `GET /api/leaderboard` serves.
     public var defaultGame: String? { defaultGameId.withLock { $0 } }
 
-    func gameBoard(_ gameId: String) throws(APIError) -> GameBoard {
-        guard let board = boards.withLock({ $0[gameId] }) else { throw .gameNotFound(gameId) }
-        return board
+    /// The board of a live topic: a game's all-time board (`gameId`), or the current board
+    /// of one of its period schedules (`gameId@daily`).
+    func gameBoard(_ topic: String) throws(APIError) -> GameBoard {
+        guard let separator = topic.firstIndex(of: "@") else {
+            guard let board = boards.withLock({ $0.allTime[topic] }) else { throw .gameNotFound(topic) }
+            return board
+        }
+        return try board(String(topic[..<separator]), period: String(topic[topic.index(after: separator)...]))
     }
 
-    /// Adds a game, or replaces its definition and board (after an admin edit, a restore).
-    func setGame(_ game: Game, board: sending Board) {
-        let replacement = GameBoard(game: game, board: board, updatedAt: Timestamp.now())
-        boards.withLock { $0[game.id] = replacement }
+    /// Adds a game, or replaces its definition and boards (after an admin edit, a restore):
+    /// `board` is the all-time board, `periodBoards` the period boards.
+    func setGame(_ game: Game, board: sending Board, periodBoards: [GameBoard] = []) {
+        let replacement = GameBoard(game: game, board: board, updatedAt: clock.now())
+        var periods: [String: GameBoard] = [:]
+        for periodBoard in periodBoards { if let period = periodBoard.period { periods[period.key] = periodBoard } }
+        boards.withLock { boards in
+            boards.allTime[game.id] = replacement
+            boards.periods[game.id] = periods
+        }
     }
 
     func game(_ gameId: String) throws(APIError) -> Game {
         try gameBoard(gameId).game
     }
 
-    /// A page of the global or a local scope.
+    /// A page of the global or a local scope of the board of `period` (all-time when nil).
     func page(
-        _ gameId: String, scope: LeaderboardScope, country: CountryCode?, limit: Int, cursor: String?
+        _ gameId: String, period: String? = nil, scope: LeaderboardScope, country: CountryCode?, limit: Int, cursor: String?
     ) throws(APIError) -> LeaderboardView {
-        let gameBoard = try gameBoard(gameId)
+        let gameBoard = try board(gameId, period: period)
         let partition = try Self.partition(scope: scope, country: country)
         return try gameBoard.withBoard { (board, updatedAt) throws(APIError) -> LeaderboardView in
             try Self.view(of: board, in: gameBoard, partition: partition, limit: limit, cursor: cursor, updatedAt: updatedAt)
@@ -58,10 +82,12 @@ public final class LeaderboardService: Sendable {
     /// A page of the global or a local scope as the JSON body of a read. First pages come
     /// from the board's cache while the board has not changed since they were encoded.
     func encodedPage(
-        _ gameId: String, scope: LeaderboardScope, country: CountryCode?, limit: Int, cursor: String?
+        _ gameId: String, period: String? = nil, scope: LeaderboardScope, country: CountryCode?, limit: Int, cursor: String?
     ) throws(APIError) -> ByteBuffer {
-        guard cursor == nil else { return try page(gameId, scope: scope, country: country, limit: limit, cursor: cursor).encoded }
-        let gameBoard = try gameBoard(gameId)
+        guard cursor == nil else {
+            return try page(gameId, period: period, scope: scope, country: country, limit: limit, cursor: cursor).encoded
+        }
+        let gameBoard = try board(gameId, period: period)
         let partition = try Self.partition(scope: scope, country: country)
         return try gameBoard.encodedFirstPage(of: partition, limit: limit) { (board, updatedAt) throws(APIError) in
             try Self.view(of: board, in: gameBoard, partition: partition, limit: limit, cursor: nil, updatedAt: updatedAt)
@@ -95,18 +121,21 @@ public final class LeaderboardService: Sendable {
         return LeaderboardView(
             gameId: gameBoard.game.id, scope: partition == .global ? .global : .local, countryCode: partition.country, userId: nil,
             entries: page.entries, updatedAt: updatedAt, version: board.topVersion(of: partition), total: page.total,
-            nextCursor: page.nextCursor
+            nextCursor: page.nextCursor, period: gameBoard.period
         )
     }
 
-    /// A player's standing; nil if they have no entry.
-    func standing(_ gameId: String, userId: String) throws(APIError) -> PlayerStanding? {
-        try gameBoard(gameId).withBoard { board, _ in board.standing(of: userId) }
+    /// A player's standing on the board of `period` (all-time when nil); nil if they have
+    /// no entry.
+    func standing(_ gameId: String, period: String? = nil, userId: String) throws(APIError) -> PlayerStanding? {
+        try board(gameId, period: period).withBoard { board, _ in board.standing(of: userId) }
     }
 
     /// The player's entry and up to `radius` neighbours on each side.
-    func around(_ gameId: String, userId: String, scope: LeaderboardScope, radius: Int) throws(APIError) -> LeaderboardView {
-        let gameBoard = try gameBoard(gameId)
+    func around(
+        _ gameId: String, period: String? = nil, userId: String, scope: LeaderboardScope, radius: Int
+    ) throws(APIError) -> LeaderboardView {
+        let gameBoard = try board(gameId, period: period)
         return try gameBoard.withBoard { (board, updatedAt) throws(APIError) -> LeaderboardView in
             guard let standing = board.standing(of: userId) else { throw .playerNotFound(userId) }
             var partition = Partition.global
@@ -119,7 +148,7 @@ public final class LeaderboardService: Sendable {
             return LeaderboardView(
                 gameId: gameId, scope: scope, countryCode: partition.country, userId: userId,
                 entries: board.around(userId, in: partition, radius: radius) ?? [], updatedAt: updatedAt,
-                version: board.topVersion(of: partition), total: board.count(in: partition), nextCursor: nil
+                version: board.topVersion(of: partition), total: board.count(in: partition), nextCursor: nil, period: gameBoard.period
             )
         }
     }
@@ -129,10 +158,10 @@ extension APIError {
     /// The HTTP form of an engine refusal.
     init(_ error: BoardError) {
         switch error {
-        case .scoreOutOfRange: self.init(.badRequest, code: "SCORE_OUT_OF_RANGE", message: error.description)
-        case .scoreOverflow: self.init(.badRequest, code: "SCORE_OUT_OF_RANGE", message: error.description)
-        case .invalidCursor: self.init(.badRequest, code: "VALIDATION_ERROR", message: "The cursor is not valid for this board.")
-        case .invalidSnapshot: self.init(.internalServerError, code: "INTERNAL_ERROR", message: error.description)
+        case .scoreOutOfRange: self.init(.scoreOutOfRange, error.description)
+        case .scoreOverflow: self.init(.scoreOutOfRange, error.description)
+        case .invalidCursor: self.init(.validationError, "The cursor is not valid for this board.")
+        case .invalidSnapshot: self.init(.internalError, error.description)
         }
     }
 }

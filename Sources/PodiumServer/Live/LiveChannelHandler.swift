@@ -44,7 +44,7 @@ final class LiveChannelHandler: ChannelInboundHandler {
         case .text(let text):
             guard limiter.take(now: .now) else {
                 if !warnedOfFlood {
-                    connection.send(LiveServerMessage.error(code: "RATE_LIMIT_EXCEEDED", message: "Too many messages; slow down."))
+                    connection.send(LiveServerMessage.error(code: .rateLimitExceeded, message: "Too many messages; slow down."))
                     warnedOfFlood = true
                 }
                 return
@@ -52,7 +52,7 @@ final class LiveChannelHandler: ChannelInboundHandler {
             warnedOfFlood = false
             hub.handle(text, from: connection)
         case .binary:
-            connection.send(LiveServerMessage.error(code: "BAD_MESSAGE", message: "Send JSON text messages."))
+            connection.send(LiveServerMessage.error(code: .badMessage, message: "Send JSON text messages."))
         case .pong(let payload):
             context.writeAndFlush(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .pong, data: payload)), promise: nil)
         case .receivedPong:

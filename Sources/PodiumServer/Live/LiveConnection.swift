@@ -121,7 +121,7 @@ final class LiveConnection: Sendable {
     static func refuse(_ channel: any Channel, with error: APIError) {
         let message = LiveServerMessage.error(code: error.code, message: error.message)
         channel.write(WebSocketFrame(fin: true, opcode: .text, data: message), promise: nil)
-        sendClose(on: channel, code: .policyViolation, reason: error.code)
+        sendClose(on: channel, code: .policyViolation, reason: error.code.rawValue)
     }
 
     /// Closes an upgraded channel that never became a connection.

@@ -10,7 +10,7 @@ extension LiveHub {
         do {
             message = try JSONDecoder().decode(LiveClientMessage.self, from: Data(text.utf8))
         } catch {
-            connection.send(LiveServerMessage.error(code: "BAD_MESSAGE", message: "Messages must be JSON objects with a \"type\"."))
+            connection.send(LiveServerMessage.error(code: .badMessage, message: "Messages must be JSON objects with a \"type\"."))
             return
         }
         switch message.type {
@@ -22,15 +22,16 @@ extension LiveHub {
             }
         case "unsubscribe":
             guard let gameId = message.gameId else {
-                connection.send(LiveServerMessage.error(code: "VALIDATION_ERROR", message: "unsubscribe needs a gameId."))
+                connection.send(LiveServerMessage.error(code: .validationError, message: "unsubscribe needs a gameId."))
                 return
             }
+            let topic = Self.topic(gameId: gameId, period: message.period)
             state.withLock { state in
-                Self.unsubscribe(connection.id, from: gameId, in: &state)
+                Self.unsubscribe(connection.id, from: topic, in: &state)
             }
         default:
             connection.send(
-                LiveServerMessage.error(code: "UNKNOWN_TYPE", message: "Unknown message type '\(message.type)'; use subscribe, unsubscribe or ping.")
+                LiveServerMessage.error(code: .unknownType, message: "Unknown message type '\(message.type)'; use subscribe, unsubscribe or ping.")
             )
         }
     }
@@ -38,24 +39,31 @@ extension LiveHub {
     /// Subscribes `connection` to the scopes of one game (replacing an earlier subscription
     /// to that game) and queues one state per scope, skipping scopes whose version the
     /// client already holds. Returns the problem when the request is refused.
-    private func subscribe(_ connection: LiveConnection, to message: LiveClientMessage) -> (code: String, message: String)? {
+    private func subscribe(_ connection: LiveConnection, to message: LiveClientMessage) -> (code: ErrorCode, message: String)? {
         guard let gameId = message.gameId, let scopeNames = message.scopes, !scopeNames.isEmpty else {
-            return ("VALIDATION_ERROR", "subscribe needs a gameId and a non-empty scopes list.")
+            return (.validationError, "subscribe needs a gameId and a non-empty scopes list.")
         }
         var scopes: [LeaderboardScope] = []
         for name in scopeNames {
             guard let scope = LeaderboardScope(rawValue: name) else {
-                return ("VALIDATION_ERROR", "Unknown scope '\(name)'; use global, local or personal.")
+                return (.validationError, "Unknown scope '\(name)'; use global, local or personal.")
             }
             if !scopes.contains(scope) { scopes.append(scope) }
         }
-        guard let gameBoard = try? leaderboards.gameBoard(gameId) else {
-            return ("GAME_NOT_FOUND", "There is no game '\(gameId)'.")
+        guard let game = try? leaderboards.game(gameId) else {
+            return (.gameNotFound, "There is no game '\(gameId)'.")
+        }
+        if let period = message.period, period != PeriodSchedule.allTime.name, !game.periodSchedules.contains(where: { $0.name == period }) {
+            return (.validationError, "Game '\(gameId)' keeps no period '\(period)'; follow all-time or one of its schedules (daily, weekly, …).")
+        }
+        let topic = Self.topic(gameId: gameId, period: message.period)
+        guard let gameBoard = try? leaderboards.gameBoard(topic) else {
+            return (.gameNotFound, "There is no game '\(gameId)'.")
         }
         var country: CountryCode?
         if scopes.contains(.local) {
             guard let code = message.countryCode, let parsed = CountryCode.assigned(code) else {
-                return ("VALIDATION_ERROR", "The local scope needs an ISO 3166-1 alpha-2 countryCode.")
+                return (.validationError, "The local scope needs an ISO 3166-1 alpha-2 countryCode.")
             }
             country = parsed
         }
@@ -63,23 +71,23 @@ extension LiveHub {
         if scopes.contains(.personal) {
             if let signedIn = connection.userId {
                 guard message.userId == nil || message.userId == signedIn else {
-                    return ("FORBIDDEN", "A signed-in connection may only follow its own personal entry.")
+                    return (.forbidden, "A signed-in connection may only follow its own personal entry.")
                 }
                 personalUserId = signedIn
             } else {
                 guard let userId = message.userId, !userId.isEmpty, userId.utf8.count <= 128 else {
-                    return ("VALIDATION_ERROR", "The personal scope needs a userId.")
+                    return (.validationError, "The personal scope needs a userId.")
                 }
                 personalUserId = userId
             }
         }
         let since = message.since ?? [:]
-        return state.withLock { state -> (code: String, message: String)? in
+        return state.withLock { state -> (code: ErrorCode, message: String)? in
             let existing = state.subscriptions[connection.id, default: [:]]
-            if existing[gameId] == nil && existing.count >= configuration.maxSubscriptionsPerConnection {
-                return ("SUBSCRIPTION_LIMIT", "A connection may follow at most \(configuration.maxSubscriptionsPerConnection) games.")
+            if existing[topic] == nil && existing.count >= configuration.maxSubscriptionsPerConnection {
+                return (.subscriptionLimit, "A connection may follow at most \(configuration.maxSubscriptionsPerConnection) games.")
             }
-            Self.unsubscribe(connection.id, from: gameId, in: &state)
+            Self.unsubscribe(connection.id, from: topic, in: &state)
             var subscription = Subscription(partitions: [], personalUserId: personalUserId)
             for scope in scopes {
                 let view: LeaderboardView
@@ -87,23 +95,30 @@ extension LiveHub {
                 case .global, .local:
                     let partition: Partition = scope == .global ? .global : .local(country!)
                     subscription.partitions.append(partition)
-                    state.topSubscribers[TopicKey(gameId: gameId, partition: partition), default: []].insert(connection.id)
+                    state.topSubscribers[TopicKey(gameId: topic, partition: partition), default: []].insert(connection.id)
                     view = gameBoard.topView(of: partition)
                 case .personal:
                     view = gameBoard.personalView(of: personalUserId!)
                     // An existing topic keeps its last sent standing, so a pending update still
                     // reaches the player's other connections.
-                    var topic = state.personalSubscribers[gameId, default: [:]][personalUserId!] ?? PersonalTopic(lastSent: view.standing)
-                    topic.connections.insert(connection.id)
-                    state.personalSubscribers[gameId, default: [:]][personalUserId!] = topic
+                    var personal = state.personalSubscribers[topic, default: [:]][personalUserId!] ?? PersonalTopic(lastSent: view.standing)
+                    personal.connections.insert(connection.id)
+                    state.personalSubscribers[topic, default: [:]][personalUserId!] = personal
                 }
                 if since[scope.rawValue] != view.version {
                     connection.send(LiveServerMessage.state(view, isUpdate: false))
                 }
             }
-            state.subscriptions[connection.id, default: [:]][gameId] = subscription
+            state.subscriptions[connection.id, default: [:]][topic] = subscription
             return nil
         }
+    }
+
+    /// The topic of a game's board of `period`: the game's id for all-time, `gameId@daily`
+    /// for the current period of a schedule.
+    static func topic(gameId: String, period: String?) -> String {
+        guard let period, period != PeriodSchedule.allTime.name else { return gameId }
+        return "\(gameId)@\(period)"
     }
 
     /// Removes one connection's subscription to one game from every topic.

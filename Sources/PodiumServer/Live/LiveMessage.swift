@@ -9,6 +9,9 @@ struct LiveClientMessage: Decodable {
     var scopes: [String]?
     var countryCode: String?
     var userId: String?
+    /// The board followed: `all-time` (the default) or the current period of one of the
+    /// game's schedules (`daily`, `weekly`, …).
+    var period: String?
     /// Versions the client already holds, by scope, after a reconnect.
     var since: [String: UInt64]?
 }
@@ -31,11 +34,11 @@ enum LiveServerMessage {
     }
 
     /// `{"type":"error","code":…,"message":…}`; the connection stays open.
-    static func error(code: String, message: String) -> ByteBuffer {
+    static func error(code: ErrorCode, message: String) -> ByteBuffer {
         var json = JSONWriter()
         json.beginObject()
         json.field("type", "error")
-        json.field("code", code)
+        json.field("code", code.rawValue)
         json.field("message", message)
         json.endObject()
         return json.buffer

@@ -160,12 +160,12 @@ struct LiveUpgrades: Sendable {
             start: .now
         )
         guard path == "/ws" else {
-            admission.outcome = .refused(APIError(.notFound, code: "NOT_FOUND", message: "WebSockets are served at /ws."))
+            admission.outcome = .refused(APIError(.notFound, "WebSockets are served at /ws."))
             return channel.eventLoop.makeSucceededFuture(admission)
         }
         guard hub.acceptsConnections else {
             admission.outcome = .refused(
-                APIError(.serviceUnavailable, code: "TOO_MANY_CONNECTIONS", message: "This instance is full.", retryAfter: 5)
+                APIError(.tooManyConnections, "This instance is full.", retryAfter: 5)
             )
             return channel.eventLoop.makeSucceededFuture(admission)
         }

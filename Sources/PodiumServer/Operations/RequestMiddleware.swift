@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import Logging
 import NIOHTTP1
+import PodiumEngine
 import Synchronization
 
 /// The outermost middleware: gives every request an id (the caller's `X-Request-Id` or a
@@ -28,7 +29,7 @@ struct RequestMiddleware: RouterMiddleware {
             response = try await next(request, context)
         } catch {
             let apiError = Self.apiError(answering: error, logger: context.logger)
-            errorCode = apiError.code
+            errorCode = apiError.code.rawValue
             response = try apiError.response(from: request, context: context)
         }
         response.headers[Self.requestIdHeader] = requestId
@@ -53,16 +54,18 @@ struct RequestMiddleware: RouterMiddleware {
         case let error as HTTPParserError:
             // The client sent a broken request or went away in the middle of its body.
             logger.debug("request not read", metadata: ["error": "\(error)"])
-            return APIError(.badRequest, code: "BAD_REQUEST", message: "The request could not be read: \(error).")
+            return APIError(.badRequest, "The request could not be read: \(error).")
+        case let error as BoardError:
+            return APIError(error)
         case let error as StoreError:
             logger.warning("the store failed", metadata: ["error": "\(error)"])
             return APIError.storageUnavailable("The data store is unavailable right now.")
         case is CancellationError:
             // Cut off by the end of the shutdown grace period.
-            return APIError(.serviceUnavailable, code: "SHUTTING_DOWN", message: "The server is shutting down.")
+            return APIError(.shuttingDown, "The server is shutting down.")
         default:
             logger.error("unhandled error", metadata: ["error": "\(String(reflecting: error))"])
-            return APIError(.internalServerError, code: "INTERNAL_ERROR", message: "The server failed to handle this request.")
+            return APIError(.internalError, "The server failed to handle this request.")
         }
     }
 

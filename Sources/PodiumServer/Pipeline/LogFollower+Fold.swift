@@ -1,14 +1,14 @@
 import PodiumEngine
 
-/// How far a restore has already folded: a game's board loaded from a snapshot holds its
-/// events up to the snapshot's sequence, and the administrative state holds every
-/// administrative event up to the newest snapshot's.
+/// How far a restore has already folded: a board loaded from a snapshot holds its events
+/// up to the snapshot's sequence (by ``GameBoard/boardId``), and the administrative state
+/// holds every administrative event up to the newest snapshot's.
 struct RestoredPositions {
     var boards: [String: Int64]
     var administrative: Int64
 
-    func holds(_ event: LoggedEvent, onBoardOf gameId: String) -> Bool {
-        event.sequence <= boards[gameId] ?? 0
+    func holds(_ event: LoggedEvent, onBoard boardId: String) -> Bool {
+        event.sequence <= boards[boardId] ?? 0
     }
 }
 
@@ -18,16 +18,12 @@ extension LogFollower {
     func fold(_ event: LoggedEvent, restoring restored: RestoredPositions?) async -> Bool {
         switch event.kind {
         case .score, .removal:
-            guard let gameBoard = try? leaderboards.gameBoard(event.gameId),
-                restored?.holds(event, onBoardOf: event.gameId) != true
-            else { return false }
-            return apply(event, to: gameBoard, publishing: restored == nil)
+            return apply(event, to: leaderboards.targets(of: event, in: event.gameId), restoring: restored)
         case .ban:
             bans.ban(event.userId)
             var changed = false
-            for game in leaderboards.games where restored?.holds(event, onBoardOf: game.id) != true {
-                guard let gameBoard = try? leaderboards.gameBoard(game.id) else { continue }
-                changed = apply(event, to: gameBoard, publishing: restored == nil) || changed
+            for game in leaderboards.games {
+                changed = apply(event, to: leaderboards.targets(of: event, in: game.id), restoring: restored) || changed
             }
             return changed
         case .gameDefinition:
@@ -49,11 +45,20 @@ extension LogFollower {
         }
     }
 
-    private func apply(_ event: LoggedEvent, to gameBoard: GameBoard, publishing: Bool) -> Bool {
-        guard let change = gameBoard.apply(event, now: Timestamp.now()) else { return false }
-        metrics.recordApplied(gameId: gameBoard.game.id, count: 1)
-        if publishing { hub.publish(gameId: gameBoard.game.id, change: change) }
-        return true
+    /// Applies `event` to each target board a restore has not loaded it into, publishing
+    /// unless restoring; says whether it changed the first (the all-time board).
+    private func apply(_ event: LoggedEvent, to targets: [LeaderboardService.Target], restoring restored: RestoredPositions?) -> Bool {
+        var changedAllTime = false
+        let now = leaderboards.clock.now()
+        for (index, target) in targets.enumerated() where restored?.holds(event, onBoard: target.board.boardId) != true {
+            guard let change = target.board.apply(event, now: now) else { continue }
+            if index == 0 {
+                changedAllTime = true
+                metrics.recordApplied(gameId: target.board.game.id, count: 1)
+            }
+            if restored == nil, let topic = target.topic { hub.publish(gameId: topic, change: change) }
+        }
+        return changedAllTime
     }
 
     /// Folds the administrative events a restore needs before it loads snapshots: games,
@@ -70,29 +75,51 @@ extension LogFollower {
     }
 
     /// Adds or redefines a game at log position `sequence`. Under the same ranking rules the
-    /// board is kept; under new rules it is refolded from the log up to `sequence`. Either
-    /// way every view of the game takes the version `sequence` and its subscribers get it.
+    /// boards are kept; under new rules they are refolded from the log up to `sequence`.
+    /// Either way every view of the game takes the version `sequence` and its subscribers
+    /// get it.
     func define(_ game: Game, at sequence: Int64) async {
         let board: Board
+        var periodBoards: [GameBoard] = []
+        let now = leaderboards.clock.now()
         if let current = try? leaderboards.gameBoard(game.id), current.game.rulesFingerprint == game.rulesFingerprint {
-            board = (try? Board(configuration: game.boardConfiguration, snapshot: current.snapshot()))
-                ?? Board(configuration: game.boardConfiguration)
+            board = Self.copy(current, as: game)
+            for periodBoard in leaderboards.periodBoards(of: game.id) {
+                guard let period = periodBoard.period, game.periodSchedules.contains(period.schedule) else { continue }
+                periodBoards.append(GameBoard(game: game, period: period, board: Self.copy(periodBoard, as: game), updatedAt: now))
+            }
         } else if (try? leaderboards.gameBoard(game.id)) == nil {
             board = Board(configuration: game.boardConfiguration)
         } else {
-            board = await refold(game, through: sequence)
+            board = await refold(game, through: sequence, periodBoards: &periodBoards)
         }
         board.markEverythingChanged(at: UInt64(sequence))
-        leaderboards.setGame(game, board: board)
-        hub.publishEverything(gameId: game.id)
+        for periodBoard in periodBoards { periodBoard.markEverythingChanged(at: UInt64(sequence)) }
+        let topics = [game.id] + leaderboards.periodBoards(of: game.id).compactMap { $0.period.map { "\(game.id)@\($0.schedule.name)" } }
+        leaderboards.setGame(game, board: board, periodBoards: periodBoards)
+        for topic in Set(topics) { hub.publishEverything(gameId: topic) }
     }
 
-    /// `game`'s board folded from its events (and the bans) up to `sequence`. A read that
-    /// fails is retried until it succeeds: every instance must fold the same board.
-    private func refold(_ game: Game, through sequence: Int64) async -> Board {
+    /// A board with the contents of `gameBoard`, for `game`'s new definition.
+    private static func copy(_ gameBoard: GameBoard, as game: Game) -> Board {
+        (try? Board(configuration: game.boardConfiguration, snapshot: gameBoard.snapshot())) ?? Board(configuration: game.boardConfiguration)
+    }
+
+    /// `game`'s all-time board folded from its events (and the bans) up to `sequence`, its
+    /// period boards in `periodBoards`. A read that fails is retried until it succeeds:
+    /// every instance must fold the same boards.
+    private func refold(_ game: Game, through sequence: Int64, periodBoards: inout [GameBoard]) async -> Board {
         while true {
             do {
                 let board = Board(configuration: game.boardConfiguration)
+                var periods: [Period: GameBoard] = [:]
+                let now = leaderboards.clock.now()
+                func periodBoard(_ period: Period) -> GameBoard {
+                    if let board = periods[period] { return board }
+                    let board = GameBoard(game: game, period: period, board: Board(configuration: game.boardConfiguration), updatedAt: now)
+                    periods[period] = board
+                    return board
+                }
                 var after: Int64 = 0
                 reading: while after < sequence {
                     let events = try await store.events(after: after, limit: configuration.readLimit)
@@ -100,13 +127,20 @@ extension LogFollower {
                     for event in events {
                         guard event.sequence <= sequence else { break reading }
                         switch event.kind {
-                        case .score, .removal: if event.gameId == game.id { _ = event.apply(to: board) }
-                        case .ban: _ = event.apply(to: board)
+                        case .score where event.gameId == game.id:
+                            _ = event.apply(to: board)
+                            for schedule in game.periodSchedules {
+                                if let period = schedule.period(containing: event.acceptedAt) { _ = periodBoard(period).apply(event, now: now) }
+                            }
+                        case .removal where event.gameId == game.id, .ban:
+                            _ = event.apply(to: board)
+                            for periodBoard in periods.values { _ = periodBoard.apply(event, now: now) }
                         default: break
                         }
                     }
                     after = last.sequence
                 }
+                periodBoards = Array(periods.values)
                 return board
             } catch {
                 metrics.followerReadErrors.increment()

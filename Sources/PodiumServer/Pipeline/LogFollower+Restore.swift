@@ -11,22 +11,33 @@ extension LogFollower {
         let newest = snapshots.map(\.sequence).max() ?? 0
         for event in try await store.administrativeEvents(through: newest) { foldAdministrativeState(event) }
         var restored = RestoredPositions(boards: [:], administrative: newest)
-        for snapshot in snapshots {
-            guard let game = try? leaderboards.game(snapshot.gameId) else { continue }
+        // All-time boards first: putting one in place resets the game's period boards.
+        for snapshot in snapshots.sorted(by: { !$0.gameId.contains("@") && $1.gameId.contains("@") }) {
+            let (gameId, periodKey) = Self.boardOf(snapshotId: snapshot.gameId)
+            guard let game = try? leaderboards.game(gameId) else { continue }
             guard snapshot.rules == game.rulesFingerprint else {
-                logger.warning("ignoring a snapshot taken under other rules", metadata: ["game": "\(snapshot.gameId)"])
+                logger.warning("ignoring a snapshot taken under other rules", metadata: ["board": "\(snapshot.gameId)"])
                 continue
             }
+            let period = periodKey.flatMap { key in game.periodSchedules.lazy.compactMap { $0.period(named: key) }.first }
+            if periodKey != nil, period == nil { continue }  // a schedule the game no longer keeps
             do {
-                leaderboards.setGame(game, board: try Board(configuration: game.boardConfiguration, snapshot: snapshot.data))
+                let board = try Board(configuration: game.boardConfiguration, snapshot: snapshot.data)
+                if let period {
+                    leaderboards.setPeriodBoard(game, period: period, board: board)
+                } else {
+                    leaderboards.setGame(game, board: board)
+                }
                 restored.boards[snapshot.gameId] = snapshot.sequence
             } catch {
-                logger.warning("ignoring a damaged snapshot", metadata: ["game": "\(snapshot.gameId)", "error": "\(error)"])
+                logger.warning("ignoring a damaged snapshot", metadata: ["board": "\(snapshot.gameId)", "error": "\(error)"])
             }
         }
-        let games = leaderboards.games.map(\.id)
-        let from = games.map { restored.boards[$0] ?? 0 }.min() ?? newest
-        snapshotSequence.store(games.allSatisfy { restored.boards[$0] == newest } ? newest : 0, ordering: .releasing)
+        // Every board a snapshot restored, and every game's all-time board: the log is
+        // folded from the oldest of their positions.
+        let boardIds = Set(leaderboards.games.map(\.id) + restored.boards.keys)
+        let from = boardIds.map { restored.boards[$0] ?? 0 }.min() ?? newest
+        snapshotSequence.store(boardIds.allSatisfy { restored.boards[$0] == newest } ? newest : 0, ordering: .releasing)
         state.withLock { $0.applied = from }
         var replayed = 0
         while true {
@@ -61,9 +72,11 @@ extension LogFollower {
         let sequence = appliedSequence
         guard sequence > snapshotSequence.load(ordering: .acquiring) else { return }
         let start = ContinuousClock.now
-        let snapshots = leaderboards.games.compactMap { game -> BoardSnapshot? in
-            guard let gameBoard = try? leaderboards.gameBoard(game.id) else { return nil }
-            return BoardSnapshot(gameId: game.id, sequence: sequence, rules: game.rulesFingerprint, data: gameBoard.snapshot())
+        let snapshots = leaderboards.games.flatMap { game -> [BoardSnapshot] in
+            guard let gameBoard = try? leaderboards.gameBoard(game.id) else { return [] }
+            return ([gameBoard] + leaderboards.periodBoards(of: game.id)).map { board in
+                BoardSnapshot(gameId: board.boardId, sequence: sequence, rules: game.rulesFingerprint, data: board.snapshot())
+            }
         }
         do {
             try await store.saveSnapshots(snapshots)
@@ -72,5 +85,12 @@ extension LogFollower {
         } catch {
             logger.error("cannot write snapshots", metadata: ["error": "\(error)"])
         }
+    }
+
+    /// The game and period key of a snapshot's id: `space-runner` is the all-time board,
+    /// `space-runner@2026-12-01` a period board (custom periods' keys hold an `@` too).
+    static func boardOf(snapshotId: String) -> (gameId: String, periodKey: String?) {
+        guard let separator = snapshotId.firstIndex(of: "@") else { return (snapshotId, nil) }
+        return (String(snapshotId[..<separator]), String(snapshotId[snapshotId.index(after: separator)...]))
     }
 }

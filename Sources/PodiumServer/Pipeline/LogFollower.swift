@@ -21,6 +21,9 @@ public final class LogFollower: Service, Sendable {
         public var readLimit = 10_000
         /// How often a shared log is read even when no notification came.
         public var pollInterval = Duration.milliseconds(500)
+        /// How often the clock is checked for a period boundary (period boards' subscribers
+        /// get the new, empty period within this of its start).
+        public var periodCheckInterval = Duration.milliseconds(250)
         /// How often changed boards are flushed to the ``SnapshotReplica`` (spec 000: 10 s).
         public var replicaFlushInterval = Duration.seconds(10)
 
@@ -144,12 +147,14 @@ public final class LogFollower: Service, Sendable {
     /// shutdown, folds what is left and writes a final snapshot (and flush to the replica).
     public func run() async throws {
         try await restore()
+        _ = leaderboards.rollOver()
         readiness.markReady()
         async let replicaWrites: Void = replica?.writeUntilFinished() ?? ()
         async let historyWrites: Void = scoreHistory?.writeUntilFinished() ?? ()
         await withGracefulShutdownHandler {
             await withDiscardingTaskGroup { group in
                 group.addTask { await self.repeatUntilCancelled(every: self.configuration.snapshotInterval) { $0.snapshotDue = true } }
+                group.addTask { await self.rollOverUntilCancelled() }
                 if replica != nil {
                     group.addTask { await self.repeatUntilCancelled(every: self.configuration.replicaFlushInterval) { $0.replicaFlushDue = true } }
                 }
@@ -157,15 +162,15 @@ public final class LogFollower: Service, Sendable {
                     group.addTask { await self.repeatUntilCancelled(every: self.configuration.pollInterval) { _ in } }
                     group.addTask { await self.followAppendsUntilCancelled() }
                 }
-                await self.followUntilClosed()
+                await withTaskCancellationHandler {
+                    await self.followUntilClosed()
+                } onCancel: {
+                    self.close()
+                }
                 group.cancelAll()
             }
         } onGracefulShutdown: {
-            let waiter = self.state.withLock { state -> CheckedContinuation<Void, Never>? in
-                state.isClosed = true
-                return Self.takeWaiter(&state)
-            }
-            waiter?.resume()
+            self.close()
         }
         await catchUp()
         await writeSnapshots()
@@ -176,6 +181,15 @@ public final class LogFollower: Service, Sendable {
         await historyWrites
     }
 
+    /// Stops following after what is applied now; the run folds what is left and snapshots.
+    private func close() {
+        let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
+            state.isClosed = true
+            return Self.takeWaiter(&state)
+        }
+        waiter?.resume()
+    }
+
     /// Wakes the follower every `interval`, marking `state` first.
     private func repeatUntilCancelled(every interval: Duration, _ mark: @escaping @Sendable (inout State) -> Void) async {
         while (try? await Task.sleep(for: interval)) != nil {
@@ -183,6 +197,14 @@ public final class LogFollower: Service, Sendable {
                 mark(&state)
                 return Self.takeWaiter(&state)
             }?.resume()
+        }
+    }
+
+    /// Starts each period board's next period when the clock reaches it, and sends its
+    /// subscribers the new, empty state.
+    private func rollOverUntilCancelled() async {
+        while (try? await Task.sleep(for: configuration.periodCheckInterval)) != nil {
+            for topic in leaderboards.rollOver() { hub.publishEverything(gameId: topic) }
         }
     }
 

@@ -51,12 +51,14 @@ public final class LogWriter: Service, Sendable {
     }
 
     /// Commits one event and answers once it is durable and applied by this instance.
-    /// - Throws: ``APIError`` `STORAGE_UNAVAILABLE` (503) when the store cannot write, or the
-    ///   engine's refusal (400) when the event does not fit the board.
+    /// - Throws: ``StoreError`` when the store cannot write (or the writer has stopped), the
+    ///   engine's ``BoardError`` when the event does not fit the board; the edge answers
+    ///   them 503 and 400.
     public func submit(_ event: LoggedEvent) async throws -> Result {
         try await withCheckedThrowingContinuation { continuation in
             var event = event
             event.origin = follower.origin
+            event.acceptedAt = leaderboards.clock.now()
             let accepted = queue.withLock { queue -> (Bool, CheckedContinuation<Void, Never>?) in
                 guard !queue.isClosed else { return (false, nil) }
                 queue.writes.append(Write(event: event, continuation: continuation))
@@ -64,26 +66,35 @@ public final class LogWriter: Service, Sendable {
                 return (true, queue.waiter)
             }
             accepted.1?.resume()
-            if !accepted.0 { continuation.resume(throwing: APIError.storageUnavailable("The server is shutting down.")) }
+            if !accepted.0 { continuation.resume(throwing: StoreError.unavailable("the writer has stopped: the server is shutting down")) }
         }
     }
 
     // MARK: Service
 
-    /// Commits once the boards are restored, until graceful shutdown; then commits what is
-    /// queued.
+    /// Commits once the boards are restored, until graceful shutdown (or cancellation); then
+    /// commits what is queued.
     public func run() async throws {
         await follower.waitUntilRestored()
         await withGracefulShutdownHandler {
-            await self.commitUntilClosed()
-        } onGracefulShutdown: {
-            let waiter = self.queue.withLock { queue -> CheckedContinuation<Void, Never>? in
-                queue.isClosed = true
-                defer { queue.waiter = nil }
-                return queue.waiter
+            await withTaskCancellationHandler {
+                await self.commitUntilClosed()
+            } onCancel: {
+                self.close()
             }
-            waiter?.resume()
+        } onGracefulShutdown: {
+            self.close()
         }
+    }
+
+    /// Takes no more writes and wakes the committer to drain the queue.
+    private func close() {
+        let waiter = queue.withLock { queue -> CheckedContinuation<Void, Never>? in
+            queue.isClosed = true
+            defer { queue.waiter = nil }
+            return queue.waiter
+        }
+        waiter?.resume()
     }
 
     /// Everything queued, waiting if nothing is; empty once closed and drained.
@@ -138,7 +149,7 @@ public final class LogWriter: Service, Sendable {
             metrics.commitGroupSize.record(Double(accepted.count))
         } catch {
             logger.error("the store cannot write; answering 503", metadata: ["error": "\(error)", "batch": "\(accepted.count)"])
-            for write in accepted { write.continuation.resume(throwing: APIError.storageUnavailable("Scores cannot be saved right now.")) }
+            for write in accepted { write.continuation.resume(throwing: StoreError.unavailable("\(error)")) }
             return
         }
         var committed: [LoggedEvent] = []
@@ -174,13 +185,13 @@ public final class LogWriter: Service, Sendable {
         let gameBoard = try leaderboards.gameBoard(event.gameId)
         let game = gameBoard.game
         if let maxScore = game.maxScore, event.score > maxScore {
-            throw APIError(BoardError.scoreOutOfRange(score: event.score, maxScore: maxScore))
+            throw BoardError.scoreOutOfRange(score: event.score, maxScore: maxScore)
         }
         guard game.scoreOperator == .incr else { return }
         let key = event.gameId + "\u{0}" + event.userId
         let current = pendingTotals[key] ?? gameBoard.standing(of: event.userId)?.entry.score ?? 0
         let (total, overflow) = current.addingReportingOverflow(event.score)
-        if overflow { throw APIError(BoardError.scoreOverflow(current: current, increment: event.score)) }
+        if overflow { throw BoardError.scoreOverflow(current: current, increment: event.score) }
         pendingTotals[key] = total
     }
 }
@@ -201,11 +212,5 @@ extension LogWriter.Result {
         }
         json.endObject()
         return json.buffer
-    }
-}
-
-extension APIError {
-    static func storageUnavailable(_ message: String) -> APIError {
-        APIError(.serviceUnavailable, code: "STORAGE_UNAVAILABLE", message: message, retryAfter: 1)
     }
 }

@@ -47,7 +47,7 @@ struct ActionController {
         switch result.outcome {
         case .logged: break
         case .duplicate:
-            throw APIError(.conflict, code: "ALREADY_COMPLETED", message: "Action '\(action.id)' can be completed only once.")
+            throw APIError(.alreadyCompleted, "Action '\(action.id)' can be completed only once.")
         case .sessionRejected:
             throw APIError.sessionConsumed
         }
@@ -66,7 +66,7 @@ struct ActionController {
         let games = try gameId.map { id throws(APIError) in [try leaderboards.game(id)] } ?? leaderboards.games
         let matches = games.compactMap { game in game.actions.first { $0.id == actionId }.map { (game, $0) } }
         guard let match = matches.first else {
-            throw APIError(.badRequest, code: "INVALID_ACTION", message: "There is no action '\(actionId)'.")
+            throw APIError(.invalidAction, "There is no action '\(actionId)'.")
         }
         guard matches.count == 1 else { throw APIError.validation("Several games have action '\(actionId)': send its gameId.") }
         return match

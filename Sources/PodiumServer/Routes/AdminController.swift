@@ -38,7 +38,7 @@ struct AdminController {
     @Sendable func createGame(_ request: Request, context: PodiumRequestContext) async throws -> Response {
         let game = try await decodeGame(request)
         guard (try? leaderboards.game(game.id)) == nil else {
-            throw APIError(.conflict, code: "GAME_EXISTS", message: "A game '\(game.id)' exists; edit it with PUT.")
+            throw APIError(.gameExists, "A game '\(game.id)' exists; edit it with PUT.")
         }
         try await save(game)
         return gameResponse(game, status: .created)
@@ -161,14 +161,17 @@ struct AdminController {
             json.key("boards")
             json.beginArray()
             for game in leaderboards.games {
-                guard let gameBoard = try? leaderboards.gameBoard(game.id) else { continue }
-                let (players, version, bytes) = gameBoard.withBoard { board, _ in (board.playerCount, board.version, board.snapshot()) }
-                json.beginObject()
-                json.field("gameId", game.id)
-                json.field("players", Int64(players))
-                json.field("version", Int64(version))
-                json.field("sha256", Hex.encode(SHA256.hash(data: bytes)))
-                json.endObject()
+                guard let allTime = try? leaderboards.gameBoard(game.id) else { continue }
+                for gameBoard in [allTime] + leaderboards.periodBoards(of: game.id) {
+                    let (players, version, bytes) = gameBoard.withBoard { board, _ in (board.playerCount, board.version, board.snapshot()) }
+                    json.beginObject()
+                    json.field("gameId", game.id)
+                    if let period = gameBoard.period { json.field("period", period.key) }
+                    json.field("players", Int64(players))
+                    json.field("version", Int64(version))
+                    json.field("sha256", Hex.encode(SHA256.hash(data: bytes)))
+                    json.endObject()
+                }
             }
             json.endArray()
             json.endObject()

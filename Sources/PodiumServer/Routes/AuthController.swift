@@ -70,7 +70,7 @@ struct AuthController {
             Bcrypt.verify(body.password, hash: hash ?? decoyHash.value)
         }
         guard let user, hash != nil, matches else { throw APIError.unauthorized("Wrong username or password.") }
-        guard !bans.isBanned(user.id) else { throw APIError(.forbidden, code: "BANNED", message: "This account is banned.") }
+        guard !bans.isBanned(user.id) else { throw APIError(.banned, "This account is banned.") }
         return try await tokenResponse(for: user, status: .ok)
     }
 
@@ -89,7 +89,7 @@ struct AuthController {
     }
 
     private static func usernameTaken(_ username: String) -> APIError {
-        APIError(.conflict, code: "USERNAME_TAKEN", message: "The username '\(username)' is taken.")
+        APIError(.usernameTaken, "The username '\(username)' is taken.")
     }
 
     private func tokenResponse(for user: UserRecord, status: HTTPResponse.Status) async throws -> Response {

@@ -24,7 +24,7 @@ struct HealthController {
         }
         router.get("ready") { _, _ in
             guard readiness.isReady else {
-                throw APIError(.serviceUnavailable, code: "NOT_READY", message: "Boards are still loading.", retryAfter: 1)
+                throw APIError(.notReady, "Boards are still loading.", retryAfter: 1)
             }
             return Response.json(ByteBuffer(string: #"{"status":"ready"}"#))
         }

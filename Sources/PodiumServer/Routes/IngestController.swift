@@ -66,7 +66,7 @@ struct IngestController {
             }
             country = parsed
         }
-        guard body.score >= 0 else { throw APIError(.badRequest, code: "SCORE_OUT_OF_RANGE", message: "score must not be negative.") }
+        guard body.score >= 0 else { throw APIError(.scoreOutOfRange, "score must not be negative.") }
         guard let achievedAt = Timestamp.parse(body.achievedAt) else {
             throw .validation("achievedAt must be an RFC 3339 time such as 2026-11-23T10:00:00Z.")
         }

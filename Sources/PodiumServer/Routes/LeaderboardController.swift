@@ -13,6 +13,7 @@ struct LeaderboardController {
         let api = router.group("api")
         api.get("games", use: listGames)
         api.get("games/:gameId", use: showGame)
+        api.get("games/:gameId/periods", use: periods)
         api.get("leaderboards/:gameId", use: page)
         api.get("leaderboards/:gameId/players/:userId", use: player)
         api.get("leaderboards/:gameId/players/:userId/history", use: playerHistory)
@@ -48,13 +49,19 @@ struct LeaderboardController {
         let scope = try Self.scope(query["scope"].map(String.init) ?? "global")
         let country = try query["country"].map { text throws(APIError) -> CountryCode in try Self.country(String(text)) }
         let limit = try Self.integer(query["limit"].map(String.init), name: "limit", default: 10, range: 1...Self.maxLimit)
-        return .json(try leaderboards.encodedPage(gameId, scope: scope, country: country, limit: limit, cursor: query["cursor"].map(String.init)))
+        return .json(
+            try leaderboards.encodedPage(
+                gameId, period: query["period"].map(String.init), scope: scope, country: country, limit: limit,
+                cursor: query["cursor"].map(String.init)
+            )
+        )
     }
 
     @Sendable func player(_ request: Request, context: PodiumRequestContext) throws -> Response {
         let gameId = try context.parameters.require("gameId")
         let userId = try context.parameters.require("userId")
-        guard let standing = try leaderboards.standing(gameId, userId: userId) else { throw APIError.playerNotFound(userId) }
+        let period = request.uri.queryParameters["period"].map(String.init)
+        guard let standing = try leaderboards.standing(gameId, period: period, userId: userId) else { throw APIError.playerNotFound(userId) }
         var json = JSONWriter(capacity: 512)
         standing.write(to: &json, gameId: gameId)
         return .json(json.buffer)
@@ -94,7 +101,37 @@ struct LeaderboardController {
         let scope = try Self.scope(query["scope"].map(String.init) ?? "global")
         guard scope != .personal else { throw APIError.validation("Around a player works on the global or local scope.") }
         let radius = try Self.integer(query["radius"].map(String.init), name: "radius", default: 5, range: 0...Self.maxRadius)
-        return .json(try leaderboards.around(gameId, userId: userId, scope: scope, radius: radius).encoded)
+        let period = query["period"].map(String.init)
+        return .json(try leaderboards.around(gameId, period: period, userId: userId, scope: scope, radius: radius).encoded)
+    }
+
+    /// `{gameId, periods: [{name, key?, startsAt?, endsAt?, current, players}]}`: the all-time
+    /// board, then each schedule's current and archived periods, newest first.
+    @Sendable func periods(_ request: Request, context: PodiumRequestContext) throws -> Response {
+        let gameId = try context.parameters.require("gameId")
+        let allTime = try leaderboards.board(gameId, period: nil)
+        for schedule in allTime.game.periodSchedules { _ = try leaderboards.board(gameId, period: schedule.name) }  // the current ones exist
+        let now = leaderboards.clock.now()
+        var json = JSONWriter(capacity: 1024)
+        json.beginObject()
+        json.field("gameId", gameId)
+        json.key("periods")
+        json.beginArray()
+        for board in [allTime] + leaderboards.periodBoards(of: gameId).reversed() {
+            json.beginObject()
+            json.field("name", board.period?.schedule.name ?? PeriodSchedule.allTime.name)
+            if let period = board.period {
+                json.field("key", period.key)
+                json.field("startsAt", Timestamp.format(period.start))
+                json.field("endsAt", Timestamp.format(period.end))
+            }
+            json.field("current", board.period.map { $0.start <= now && now < $0.end } ?? true)
+            json.field("players", Int64(board.withBoard { board, _ in board.count(in: .global) }))
+            json.endObject()
+        }
+        json.endArray()
+        json.endObject()
+        return .json(json.buffer)
     }
 
     /// Seed 004: `{"users": [{userId, username, score, rank}], "updatedAt"}` for the default
@@ -139,6 +176,21 @@ extension Game {
         if let minScore { json.field("minScore", minScore) }
         if let minRunMilliseconds { json.field("minRunMilliseconds", minRunMilliseconds) }
         json.field("topN", Int64(topN))
+        json.key("periods")
+        json.beginArray()
+        for schedule in periods {
+            if case .custom(let name, let days, let from) = schedule {
+                json.beginObject()
+                json.field("name", name)
+                json.field("everyDays", Int64(days))
+                json.field("from", Timestamp.format(from))
+                json.endObject()
+            } else {
+                json.value(schedule.name)
+            }
+        }
+        json.endArray()
+        json.field("keepArchives", Int64(keepArchives))
         json.key("actions")
         json.beginArray()
         for action in actions {

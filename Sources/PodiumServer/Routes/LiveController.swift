@@ -8,12 +8,9 @@ struct LiveController {
     func addRoutes(to router: Router<PodiumRequestContext>) {
         router.get("ws") { _, _ -> Response in
             guard hub.acceptsConnections else {
-                throw APIError(.serviceUnavailable, code: "TOO_MANY_CONNECTIONS", message: "This instance is full.", retryAfter: 5)
+                throw APIError(.tooManyConnections, "This instance is full.", retryAfter: 5)
             }
-            throw APIError(
-                .upgradeRequired, code: "UPGRADE_REQUIRED",
-                message: "Open a WebSocket here: GET /ws with Connection: Upgrade and Upgrade: websocket."
-            )
+            throw APIError(.upgradeRequired, "Open a WebSocket here: GET /ws with Connection: Upgrade and Upgrade: websocket.")
         }
     }
 }

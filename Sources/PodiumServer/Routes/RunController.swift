@@ -101,13 +101,13 @@ struct RunController {
         let elapsed = min(now - session.issuedAt, body.durationMs ?? .max)
         if let shortest = game.minRunMilliseconds, elapsed < shortest {
             await flag(body.score, of: identity, in: game, reason: "run of \(elapsed) ms is shorter than the shortest plausible \(shortest) ms")
-            throw APIError(.badRequest, code: "IMPLAUSIBLE_SCORE", message: "The run is shorter than this game's shortest plausible run.")
+            throw APIError(.implausibleScore, "The run is shorter than this game's shortest plausible run.")
         }
         if let rate = game.maxScorePerSecond {
             let (product, overflow) = rate.multipliedReportingOverflow(by: max(elapsed, 1))
             if !overflow, body.score > product / 1000 {
                 await flag(body.score, of: identity, in: game, reason: "score \(body.score) in \(elapsed) ms exceeds \(rate) points per second")
-                throw APIError(.badRequest, code: "IMPLAUSIBLE_SCORE", message: "The score is not plausible for the time played.")
+                throw APIError(.implausibleScore, "The score is not plausible for the time played.")
             }
         }
         let result = try await writer.submit(
@@ -121,7 +121,7 @@ struct RunController {
             break
         case .duplicate(let original):
             guard original.score == body.score else {
-                throw APIError(.conflict, code: "RUN_CONFLICT", message: "runId '\(body.runId)' was already submitted with another score.")
+                throw APIError(.runConflict, "runId '\(body.runId)' was already submitted with another score.")
             }
         case .sessionRejected:
             _ = try await SessionCheck(accounts: accounts).usableSession(body.sessionToken, for: identity, game: game.id)
@@ -165,26 +165,26 @@ struct SessionCheck {
 
     func usableSession(_ token: String, for identity: Identity, game gameId: String, allowingConsumed: Bool = false) async throws -> RunSession {
         guard let session = try await accounts.session(tokenHash: RunSession.hash(token)) else {
-            throw APIError(.forbidden, code: "SESSION_MISMATCH", message: "The session token is not known.")
+            throw APIError(.sessionMismatch, "The session token is not known.")
         }
         guard session.userId == identity.userId else {
-            throw APIError(.forbidden, code: "SESSION_MISMATCH", message: "The session token belongs to another player.")
+            throw APIError(.sessionMismatch, "The session token belongs to another player.")
         }
         guard session.gameId == gameId else {
-            throw APIError(.forbidden, code: "SESSION_MISMATCH", message: "The session token is for another game.")
+            throw APIError(.sessionMismatch, "The session token is for another game.")
         }
         guard session.consumedAt == nil || allowingConsumed else { throw APIError.sessionConsumed }
         guard session.expiresAt > Timestamp.now() || session.consumedAt != nil else {
-            throw APIError(.gone, code: "SESSION_EXPIRED", message: "The session token has expired; start a new run.")
+            throw APIError(.sessionExpired, "The session token has expired; start a new run.")
         }
         return session
     }
 }
 
 extension APIError {
-    static let sessionConsumed = APIError(.conflict, code: "SESSION_CONSUMED", message: "The session token was already used.")
+    static let sessionConsumed = APIError(.sessionConsumed, "The session token was already used.")
 
     static func scoreOutOfRange(_ message: String) -> APIError {
-        APIError(.badRequest, code: "SCORE_OUT_OF_RANGE", message: message)
+        APIError(.scoreOutOfRange, message)
     }
 }

@@ -67,13 +67,12 @@ final class TransferController: Sendable {
             throw APIError.validation("Say the format: Content-Type text/csv or application/json, or ?format=csv|json.")
         }
         guard importing.withLock({ $0.insert(gameId).inserted }) else {
-            throw APIError(.conflict, code: "IMPORT_IN_PROGRESS", message: "An import into '\(gameId)' is under way.")
+            throw APIError(.importInProgress, "An import into '\(gameId)' is under way.")
         }
         defer { _ = importing.withLock { $0.remove(gameId) } }
         let players = gameBoard.withBoard { board, _ in board.playerCount }
         guard players == 0 else {
-            throw APIError(
-                .conflict, code: "GAME_NOT_EMPTY", message: "Game '\(gameId)' has \(players) players; imports go into an empty game only."
+            throw APIError(.gameNotEmpty, "Game '\(gameId)' has \(players) players; imports go into an empty game only."
             )
         }
         let body: ByteBuffer

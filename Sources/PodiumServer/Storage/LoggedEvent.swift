@@ -55,11 +55,15 @@ public struct LoggedEvent: Sendable, Equatable {
     public var payload: String?
     /// The instance that committed the event (``LogFollower/origin``).
     public var origin: String
+    /// Milliseconds since 1970 by the server's clock when the writer accepted the event:
+    /// the one time that decides which period boards a score counts on, on every instance
+    /// and every replay.
+    public var acceptedAt: Int64
 
     public init(
         sequence: Int64 = 0, gameId: String, kind: Kind = .score, userId: String, displayName: String = "",
         countryCode: CountryCode? = nil, score: Int64 = 0, achievedAt: Int64, source: EventSource, reference: String? = nil,
-        sessionTokenHash: String? = nil, payload: String? = nil, origin: String = ""
+        sessionTokenHash: String? = nil, payload: String? = nil, origin: String = "", acceptedAt: Int64 = 0
     ) {
         self.sequence = sequence
         self.gameId = gameId
@@ -74,6 +78,7 @@ public struct LoggedEvent: Sendable, Equatable {
         self.sessionTokenHash = sessionTokenHash
         self.payload = payload
         self.origin = origin
+        self.acceptedAt = acceptedAt
     }
 
     /// The engine's form of a score event.

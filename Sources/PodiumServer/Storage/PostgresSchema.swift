@@ -63,6 +63,37 @@ enum PostgresSchema {
             """,
             "CREATE INDEX live_connections_user ON live_connections (user_id)",
         ],
+        [
+            // One admission of a rate limit in one statement: nil when admitted, else the
+            // milliseconds until the oldest admission in the window leaves it. Keys that
+            // went quiet keep their last rows; one call in a thousand sweeps them.
+            """
+            CREATE FUNCTION podium_admit(admission_key text, admission_limit integer, admission_window bigint, admission_now bigint)
+            RETURNS bigint LANGUAGE plpgsql AS $$
+            DECLARE
+                admitted bigint;
+                oldest bigint;
+            BEGIN
+                PERFORM pg_advisory_xact_lock(hashtextextended(admission_key, 0));
+                DELETE FROM rate_admissions WHERE key = admission_key AND admitted_at <= admission_now - admission_window;
+                SELECT count(*), min(admitted_at) INTO admitted, oldest FROM rate_admissions WHERE key = admission_key;
+                IF admitted >= admission_limit THEN
+                    RETURN oldest + admission_window - admission_now;
+                END IF;
+                INSERT INTO rate_admissions (key, admitted_at) VALUES (admission_key, admission_now);
+                IF random() < 0.001 THEN
+                    DELETE FROM rate_admissions WHERE admitted_at <= admission_now - 3600000;
+                END IF;
+                RETURN NULL;
+            END
+            $$
+            """,
+        ],
+        [
+            // The time each event was accepted; events logged before take their recording time.
+            "ALTER TABLE log_events ADD COLUMN accepted_at bigint NOT NULL DEFAULT 0",
+            "UPDATE log_events SET accepted_at = recorded_at",
+        ],
         ["CREATE INDEX log_events_player ON log_events (game_id, user_id, sequence) WHERE kind = 0"],
     ]
 

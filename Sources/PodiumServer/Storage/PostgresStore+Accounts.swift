@@ -52,16 +52,7 @@ extension PostgresStore {
 
     public func createSession(_ session: RunSession) async throws -> Bool {
         try await storing { [self] in
-            let rows = try await client.query(
-                """
-                INSERT INTO run_sessions (token_hash, user_id, game_id, issued_at, expires_at)
-                SELECT \(session.tokenHash), \(session.userId), \(session.gameId), \(session.issuedAt), \(session.expiresAt)
-                WHERE EXISTS (SELECT 1 FROM users WHERE id = \(session.userId))
-                RETURNING token_hash
-                """,
-                logger: logger
-            )
-            return try await rows.decode(String.self).first { _ in true } != nil
+            try await client.execute(PostgresStatements.CreateSession(session: session), logger: logger).first { _ in true } != nil
         }
     }
 
@@ -77,14 +68,7 @@ extension PostgresStore {
 
     public func session(tokenHash: String) async throws -> RunSession? {
         try await storing { [self] in
-            let rows = try await client.query(
-                "SELECT token_hash, user_id, game_id, issued_at, expires_at, consumed_at FROM run_sessions WHERE token_hash = \(tokenHash)",
-                logger: logger
-            )
-            for try await (hash, userId, gameId, issuedAt, expiresAt, consumedAt) in rows.decode((String, String, String, Int64, Int64, Int64?).self) {
-                return RunSession(tokenHash: hash, userId: userId, gameId: gameId, issuedAt: issuedAt, expiresAt: expiresAt, consumedAt: consumedAt)
-            }
-            return nil
+            try await client.execute(PostgresStatements.Session(tokenHash: tokenHash), logger: logger).first { _ in true }
         }
     }
 

@@ -5,7 +5,7 @@ import PostgresNIO
 extension PostgresStore {
     static let eventColumns = """
         sequence, game_id, kind, user_id, display_name, country_code, score, achieved_at, source, reference, \
-        session_token_hash, payload, origin
+        session_token_hash, payload, origin, accepted_at
         """
 
     /// Logs `events` in the open transaction of `connection`, in five statements whatever
@@ -66,16 +66,16 @@ extension PostgresStore {
             let inserted = try await connection.query(
                 """
                 INSERT INTO log_events (sequence, game_id, kind, user_id, display_name, country_code, score, achieved_at, source,
-                    reference, session_token_hash, payload, origin, recorded_at)
+                    reference, session_token_hash, payload, origin, recorded_at, accepted_at)
                 SELECT sequence, game_id, kind, user_id, display_name, NULLIF(country_code, ''), score, achieved_at, source,
-                    NULLIF(reference, ''), NULLIF(session_token_hash, ''), NULLIF(payload, ''), origin, \(now)
+                    NULLIF(reference, ''), NULLIF(session_token_hash, ''), NULLIF(payload, ''), origin, \(now), accepted_at
                 FROM UNNEST(\(Array(first...last))::bigint[], \(rows.map(\.gameId))::text[], \(rows.map { Int16($0.kind.rawValue) })::smallint[],
                     \(rows.map(\.userId))::text[], \(rows.map(\.displayName))::text[], \(rows.map { $0.countryCode?.description ?? "" })::text[],
                     \(rows.map(\.score))::bigint[], \(rows.map(\.achievedAt))::bigint[], \(rows.map(\.source.rawValue))::text[],
                     \(rows.map { $0.reference ?? "" })::text[], \(rows.map { $0.sessionTokenHash ?? "" })::text[],
-                    \(rows.map { $0.payload ?? "" })::text[], \(rows.map(\.origin))::text[])
+                    \(rows.map { $0.payload ?? "" })::text[], \(rows.map(\.origin))::text[], \(rows.map(\.acceptedAt))::bigint[])
                     AS row (sequence, game_id, kind, user_id, display_name, country_code, score, achieved_at, source, reference,
-                        session_token_hash, payload, origin)
+                        session_token_hash, payload, origin, accepted_at)
                 ON CONFLICT (game_id, user_id, reference) WHERE reference IS NOT NULL DO NOTHING
                 RETURNING sequence
                 """,
@@ -122,20 +122,21 @@ extension PostgresStore {
     /// The events of rows selected with ``eventColumns``.
     static func events(_ rows: PostgresRowSequence) async throws -> [LoggedEvent] {
         var events: [LoggedEvent] = []
-        let columns = (Int64, String, Int16, String, String, String?, Int64, Int64, String, String?, String?, String?, String).self
-        for try await (sequence, gameId, kind, userId, displayName, country, score, achievedAt, source, reference, tokenHash, payload, origin)
-            in rows.decode(columns)
-        {
-            events.append(
-                LoggedEvent(
-                    sequence: sequence, gameId: gameId, kind: LoggedEvent.Kind(rawValue: Int(kind)) ?? .score, userId: userId,
-                    displayName: displayName, countryCode: country.flatMap { CountryCode($0) }, score: score, achievedAt: achievedAt,
-                    source: EventSource(rawValue: source) ?? .ingest, reference: reference, sessionTokenHash: tokenHash, payload: payload,
-                    origin: origin
-                )
-            )
-        }
+        for try await row in rows { events.append(try event(row)) }
         return events
+    }
+
+    /// The event of one row selected with ``eventColumns``.
+    static func event(_ row: PostgresRow) throws -> LoggedEvent {
+        let columns = (Int64, String, Int16, String, String, String?, Int64, Int64, String, String?, String?, String?, String, Int64).self
+        let (sequence, gameId, kind, userId, displayName, country, score, achievedAt, source, reference, tokenHash, payload, origin, acceptedAt) =
+            try row.decode(columns)
+        return LoggedEvent(
+            sequence: sequence, gameId: gameId, kind: LoggedEvent.Kind(rawValue: Int(kind)) ?? .score, userId: userId,
+            displayName: displayName, countryCode: country.flatMap { CountryCode($0) }, score: score, achievedAt: achievedAt,
+            source: EventSource(rawValue: source) ?? .ingest, reference: reference, sessionTokenHash: tokenHash, payload: payload,
+            origin: origin, acceptedAt: acceptedAt
+        )
     }
 }
 

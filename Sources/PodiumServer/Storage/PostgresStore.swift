@@ -144,9 +144,11 @@ public final class PostgresStore: PodiumStore, Service {
 
     public func events(after sequence: Int64, limit: Int) async throws -> [LoggedEvent] {
         try await storing { [self] in
-            try await Self.events(
-                client.query("SELECT \(unescaped: Self.eventColumns) FROM log_events WHERE sequence > \(sequence) ORDER BY sequence LIMIT \(limit)")
-            )
+            var events: [LoggedEvent] = []
+            for try await event in try await client.execute(PostgresStatements.EventsAfter(sequence: sequence, limit: Int64(limit)), logger: logger) {
+                events.append(event)
+            }
+            return events
         }
     }
 

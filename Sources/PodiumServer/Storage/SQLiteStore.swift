@@ -137,7 +137,16 @@ public final class SQLiteStore: PodiumStore {
                 )
             }
         }
-        migrator.registerMigration("v6: score history by player") { db in
+        migrator.registerMigration("v6: the time each event was accepted") { db in
+            // Events logged before it take the time they were recorded.
+            try db.execute(
+                sql: """
+                    ALTER TABLE score_events ADD COLUMN accepted_at INTEGER NOT NULL DEFAULT 0;
+                    UPDATE score_events SET accepted_at = recorded_at;
+                    """
+            )
+        }
+        migrator.registerMigration("v7: score history by player") { db in
             try db.execute(sql: "CREATE INDEX score_events_player ON score_events(game_id, user_id, sequence) WHERE kind = 0")
         }
         return migrator
@@ -167,14 +176,14 @@ public final class SQLiteStore: PodiumStore {
                     try db.cachedStatement(
                         sql: """
                             INSERT INTO score_events (game_id, kind, user_id, display_name, country_code, score, achieved_at,
-                                source, reference, session_token_hash, payload, origin, recorded_at)
-                            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                source, reference, session_token_hash, payload, origin, recorded_at, accepted_at)
+                            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                             """
                     ).execute(
                         arguments: [
                             event.gameId, event.kind.rawValue, event.userId, event.displayName, event.countryCode?.description,
                             event.score, event.achievedAt, event.source.rawValue, event.reference, event.sessionTokenHash, event.payload,
-                            event.origin, now,
+                            event.origin, now, event.acceptedAt,
                         ]
                     )
                     return .logged(db.lastInsertedRowID)
@@ -278,7 +287,7 @@ public final class SQLiteStore: PodiumStore {
             userId: row["user_id"], displayName: row["display_name"],
             countryCode: (row["country_code"] as String?).flatMap { CountryCode($0) }, score: row["score"],
             achievedAt: row["achieved_at"], source: EventSource(rawValue: row["source"]) ?? .ingest, reference: row["reference"],
-            sessionTokenHash: row["session_token_hash"], payload: row["payload"], origin: row["origin"]
+            sessionTokenHash: row["session_token_hash"], payload: row["payload"], origin: row["origin"], acceptedAt: row["accepted_at"]
         )
     }
 }

@@ -19,8 +19,8 @@ struct LogBenchCommand: AsyncParsableCommand {
     @Option(help: "Where the log lives: sqlite (podium.sqlite in --data-directory) or postgres://user@host:port/database (its schema is created if missing).")
     var storage = "sqlite"
 
-    @Option(help: "Game id of the events.")
-    var game = "space-runner"
+    @Option(help: "Game id of the events (`bench` of scripts/bench/games.json by default).")
+    var game = "bench"
 
     @Option(help: "Distinct players.")
     var players = 1_000_000

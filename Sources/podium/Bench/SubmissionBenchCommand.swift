@@ -15,8 +15,8 @@ struct SubmissionBenchCommand: AsyncParsableCommand {
     @Option(help: "Base URL of the server.")
     var url = "http://127.0.0.1:4000"
 
-    @Option(help: "Game to submit to (one without maxScorePerSecond, or submissions are refused as implausible).")
-    var game = "time-trial"
+    @Option(help: "Game to submit to: one without plausibility rules (maxScorePerSecond, minScore, minRunMilliseconds), or submissions sent at once are refused; `bench` of scripts/bench/games.json by default.")
+    var game = "bench"
 
     @Option(help: "Concurrent clients, each with its own account.")
     var clients = 64

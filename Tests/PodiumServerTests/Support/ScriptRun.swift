@@ -4,13 +4,22 @@ import Foundation
 ///
 /// Foundation's `Process` reaps its children on its own thread: a `waitpid` of ours can
 /// then find no child, and its `waitUntilExit` can miss the exit of a script whose children
-/// outlive it (`pg_ctl start`). A child spawned here is ours alone to reap.
+/// outlive it (`pg_ctl start`). A child spawned here is ours alone to reap. The wait runs
+/// on a thread of its own, never on the few threads that run the tests' tasks.
 struct ScriptRun: Sendable {
     var status: Int32
     var standardOutput: String
     var standardError: String
 
-    static func run(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) throws -> ScriptRun {
+    static func run(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) async throws -> ScriptRun {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread.detachNewThread {
+                continuation.resume(with: Result { try runBlocking(executable, arguments, environment: environment) })
+            }
+        }
+    }
+
+    private static func runBlocking(_ executable: String, _ arguments: [String], environment: [String: String]) throws -> ScriptRun {
         let scratch = try TemporaryDirectory()
         defer { scratch.remove() }
         let outPath = scratch.url.appendingPathComponent("stdout").path

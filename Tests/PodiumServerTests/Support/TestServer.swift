@@ -69,8 +69,8 @@ struct TestServer: Sendable {
                 while !podium.readiness.isReady { try await Task.sleep(for: .milliseconds(10)) }
                 try await body(server)
             } catch {
-                // Shut down as after a body that passed: leaving the group with the error
-                // would cancel the services in the middle of their shutdown, which hangs.
+                // Shut down as after a success before rethrowing: leaving the task group by
+                // a throw would cancel the server instead.
                 await group.triggerGracefulShutdown()
                 try? await tasks.waitForAll()
                 throw error
@@ -170,4 +170,5 @@ extension Dictionary where Key == String, Value == Any {
     subscript(array key: String) -> [[String: Any]]? { self[key] as? [[String: Any]] }
     subscript(string key: String) -> String? { self[key] as? String }
     subscript(int key: String) -> Int? { (self[key] as? NSNumber)?.intValue }
+    subscript(bool key: String) -> Bool? { self[key] as? Bool }
 }

@@ -68,16 +68,16 @@ enum TestPostgres {
     static func withDatabase(on server: String? = nil, _ body: (String) async throws -> Void) async throws {
         let server = try server ?? serverURL()
         let name = "podium_test_\(UUID().uuidString.prefix(8).lowercased())"
-        try psql(server, "CREATE DATABASE \(name)")
+        try await psql(server, "CREATE DATABASE \(name)")
         var components = URLComponents(string: server)!
         components.path = "/" + name
         do {
             try await body(components.string!)
         } catch {
-            try? psql(server, "DROP DATABASE \(name) WITH (FORCE)")
+            try? await psql(server, "DROP DATABASE \(name) WITH (FORCE)")
             throw error
         }
-        try psql(server, "DROP DATABASE \(name) WITH (FORCE)")
+        try await psql(server, "DROP DATABASE \(name) WITH (FORCE)")
     }
 
     /// A PostgreSQL server of this test's own, which it may stop and start.
@@ -86,15 +86,15 @@ enum TestPostgres {
         let directory: String
 
         /// Stops the server, keeping its data: the database goes away.
-        func down() throws { try TestPostgres.script("down", environment: ["PODIUM_TEST_POSTGRES_DIR": directory]) }
+        func down() async throws { try await TestPostgres.script("down", environment: ["PODIUM_TEST_POSTGRES_DIR": directory]) }
 
         /// Starts it again on the same port.
-        func up() throws { try TestPostgres.script("up", environment: ["PODIUM_TEST_POSTGRES_DIR": directory]) }
+        func up() async throws { try await TestPostgres.script("up", environment: ["PODIUM_TEST_POSTGRES_DIR": directory]) }
     }
 
     /// Runs `body` with a new server of its own (`scripts/postgres-server start`), removed afterwards.
     static func withPrivateServer(_ body: (PrivateServer) async throws -> Void) async throws {
-        let exports = try script("start")
+        let exports = try await script("start")
         func value(_ name: String) throws -> String {
             guard let range = exports.range(of: name + "=") else { throw TestFailure("no \(name) in \(exports)") }
             return String(exports[range.upperBound...].prefix { !$0.isWhitespace })
@@ -103,18 +103,18 @@ enum TestPostgres {
         do {
             try await body(server)
         } catch {
-            try? script("stop", environment: ["PODIUM_TEST_POSTGRES_DIR": server.directory])
+            try? await script("stop", environment: ["PODIUM_TEST_POSTGRES_DIR": server.directory])
             throw error
         }
-        try script("stop", environment: ["PODIUM_TEST_POSTGRES_DIR": server.directory])
+        try await script("stop", environment: ["PODIUM_TEST_POSTGRES_DIR": server.directory])
     }
 
     /// Runs `scripts/postgres-server command` and returns what it printed.
     @discardableResult
-    static func script(_ command: String, environment: [String: String] = [:]) throws -> String {
+    static func script(_ command: String, environment: [String: String] = [:]) async throws -> String {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent()
-        let run = try ScriptRun.run(root.appendingPathComponent("scripts/postgres-server").path, [command], environment: environment)
+        let run = try await ScriptRun.run(root.appendingPathComponent("scripts/postgres-server").path, [command], environment: environment)
         guard run.status == 0 else {
             throw TestFailure("scripts/postgres-server \(command) failed (wait status \(run.status)): \(run.standardError)")
         }
@@ -122,8 +122,8 @@ enum TestPostgres {
     }
 
     /// Runs one statement with psql.
-    static func psql(_ url: String, _ statement: String) throws {
-        let run = try ScriptRun.run("/usr/bin/psql", [url, "-v", "ON_ERROR_STOP=1", "-q", "-c", statement])
+    static func psql(_ url: String, _ statement: String) async throws {
+        let run = try await ScriptRun.run("/usr/bin/psql", [url, "-v", "ON_ERROR_STOP=1", "-q", "-c", statement])
         guard run.status == 0 else { throw TestFailure("psql failed: \(statement): \(run.standardError)") }
     }
 }
