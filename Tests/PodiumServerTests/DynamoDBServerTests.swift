@@ -73,6 +73,41 @@ struct DynamoDBServerTests {
         #expect(try await store.manifests()["arcade"]?.snapshotId == arcade.snapshotId, "an unchanged board is not rewritten at shutdown")
     }
 
+    @Test func periodBoardsComeBackFromDynamoDBToo() async throws {
+        let endpoint = try TestDynamoDB.endpoint()
+        let client = try TestDynamoDB.client(endpoint: endpoint)
+        let table = try await TestDynamoDB.newTable(client)
+        let store = DynamoDBSnapshotStore(client: client, table: table)
+        let scratch = try TemporaryDirectory()
+        defer { scratch.remove() }
+        let games = scratch.url.appendingPathComponent("periods.json")
+        try Data(PeriodBoardTests.gamesJSON.utf8).write(to: games)
+        func configure(_ configuration: inout ServerConfiguration) {
+            configuration.storage = .memory
+            configuration.gamesFile = games.path
+            configuration.dynamoDB = TestDynamoDB.settings(endpoint: endpoint, table: table)
+            configuration.follower.replicaFlushInterval = .milliseconds(200)
+        }
+        var daily: [String] = []
+        try await TestServer.run(configure: configure) { server in
+            try await server.ingest(game: "runner", user: "ann", score: 100)
+            try await server.ingest(game: "runner", user: "bob", score: 50)
+            daily = try await PeriodBoardTests.entries(server, "period=daily")
+            for _ in 0..<1_200 {
+                if try await Self.periodManifests(store).count == 2 { break }
+                try await Task.sleep(for: .milliseconds(50))
+            }
+        }
+        #expect(daily == ["ann=100", "bob=50"])
+        #expect(try await Self.periodManifests(store).count == 2, "the daily and the weekly board")
+        let restored = daily
+        try await TestServer.run(configure: configure) { server in
+            let dailyAfter = try await PeriodBoardTests.entries(server, "period=daily")
+            let weeklyAfter = try await PeriodBoardTests.entries(server, "period=weekly")
+            #expect(dailyAfter == restored && weeklyAfter == restored)
+        }
+    }
+
     @Test func everyAcceptedScoreIsInTheHistoryTableAndReadBackAfterARestart() async throws {
         let endpoint = try TestDynamoDB.endpoint()
         let client = try TestDynamoDB.client(endpoint: endpoint)
@@ -168,14 +203,14 @@ struct DynamoDBServerTests {
     }
 
     @Test func aMisconfiguredDynamoDBStopsTheStartWithAClearError() async throws {
-        let missing = try ScriptRun.run(
+        let missing = try await ScriptRun.run(
             ServerProcess.binary.path, ["serve", "--port", "0", "--storage", "memory"],
             environment: ["DDB_TABLE_LEADERBOARD_SNAPSHOTS": "boards", "AWS_REGION": "", "AWS_ACCESS_KEY_ID": "", "AWS_SECRET_ACCESS_KEY": ""]
         )
         #expect(missing.status != 0)
         #expect(missing.standardError.contains("DynamoDB needs AWS_REGION, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY"))
 
-        let badEndpoint = try ScriptRun.run(
+        let badEndpoint = try await ScriptRun.run(
             ServerProcess.binary.path, ["serve", "--port", "0", "--storage", "memory"],
             environment: TestDynamoDB.environment(endpoint: "localhost:8000", table: "boards")
         )
@@ -190,6 +225,11 @@ struct DynamoDBServerTests {
         } throws: { error in
             "\(error)".contains("cannot use DynamoDB table 'no-such-table'") && "\(error)".contains("ResourceNotFoundException")
         }
+    }
+
+    /// The snapshot manifests of the runner game's period boards.
+    static func periodManifests(_ store: DynamoDBSnapshotStore) async throws -> [String] {
+        try await store.manifests().keys.filter { $0.hasPrefix("runner@") }
     }
 
     /// Waits until the item with `key` exists and satisfies `condition`.

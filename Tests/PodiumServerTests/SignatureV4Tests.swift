@@ -69,7 +69,7 @@ struct SignatureV4Tests {
         [("Content-Type", "application/x-amz-json-1.0"), ("X-Amz-Target", "DynamoDB_20120810.\(operation)")]
     }
 
-    @Test func headersMatchBotocoreForDynamoDBRequests() throws {
+    @Test func headersMatchBotocoreForDynamoDBRequests() async throws {
         let keys = AWSCredentials(accessKeyId: "AKIAIOSFODNN7EXAMPLE", secretAccessKey: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY")
         var temporary = keys
         temporary.sessionToken = "IQoJb3JpZ2luX2VjEPT//////////wEaCXVzLWVhc3QtMSJHMEUCIQ+session/token=="
@@ -91,7 +91,7 @@ struct SignatureV4Tests {
             ),
         ]
         let input = try JSONSerialization.data(withJSONObject: requests.map(\.botocoreInput))
-        let botocore = try Self.botocoreSign(input)
+        let botocore = try await Self.botocoreSign(input)
         #expect(botocore.count == requests.count)
         for (request, expected) in zip(requests, botocore) {
             #expect(request.signedBySwift() == expected, "\(request.method) \(request.host)\(request.path) in \(request.region)")
@@ -99,13 +99,13 @@ struct SignatureV4Tests {
     }
 
     /// botocore's headers for each request (scripts/botocore-sign).
-    static func botocoreSign(_ input: Data) throws -> [[[String]]] {
+    static func botocoreSign(_ input: Data) async throws -> [[[String]]] {
         let scratch = try TemporaryDirectory()
         defer { scratch.remove() }
         let inputFile = scratch.url.appendingPathComponent("requests.json")
         try input.write(to: inputFile)
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../scripts/botocore-sign").standardized.path
-        let run = try ScriptRun.run("/bin/sh", ["-c", "python3 \"$0\" < \"$1\"", script, inputFile.path])
+        let run = try await ScriptRun.run("/bin/sh", ["-c", "python3 \"$0\" < \"$1\"", script, inputFile.path])
         guard run.status == 0, let signed = try JSONSerialization.jsonObject(with: Data(run.standardOutput.utf8)) as? [[[String]]] else {
             throw TestFailure("botocore-sign failed (\(run.status)): \(run.standardError)")
         }

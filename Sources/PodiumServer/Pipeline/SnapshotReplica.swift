@@ -49,13 +49,19 @@ public final class SnapshotReplica: Sendable {
 
     /// Records the boards as they are now as written (they were just restored from here).
     func markWritten(_ leaderboards: LeaderboardService) {
-        let boards = leaderboards.games.compactMap { game in
-            (try? leaderboards.gameBoard(game.id)).map { gameBoard in
-                (game.id, gameBoard.withBoard { board, _ in Self.written(board, rules: game.rulesFingerprint) })
-            }
+        let boards = Self.boards(of: leaderboards).map { game, gameBoard in
+            (gameBoard.boardId, gameBoard.withBoard { board, _ in Self.written(board, rules: game.rulesFingerprint, tops: gameBoard.period == nil) })
         }
         state.withLock { state in
-            for (gameId, written) in boards { state.written[gameId] = written }
+            for (boardId, written) in boards { state.written[boardId] = written }
+        }
+    }
+
+    /// Every game's all-time board, then its period boards (`game@period`), by their ids.
+    private static func boards(of leaderboards: LeaderboardService) -> [(Game, GameBoard)] {
+        leaderboards.games.flatMap { game -> [(Game, GameBoard)] in
+            guard let gameBoard = try? leaderboards.gameBoard(game.id) else { return [] }
+            return ([gameBoard] + leaderboards.periodBoards(of: game.id)).map { (game, $0) }
         }
     }
 
@@ -65,14 +71,16 @@ public final class SnapshotReplica: Sendable {
     func capture(_ leaderboards: LeaderboardService, at sequence: Int64) {
         let known = state.withLock { state in state.written.merging(state.pending.mapValues(\.written)) { $1 } }
         var captures: [Capture] = []
-        for game in leaderboards.games {
-            guard let gameBoard = try? leaderboards.gameBoard(game.id) else { continue }
+        for (game, gameBoard) in Self.boards(of: leaderboards) {
+            let boardId = gameBoard.boardId
+            // Spec 000's top-N items are the all-time board's; period boards get snapshots.
+            let hasTopItems = gameBoard.period == nil
             let capture = gameBoard.withBoard { board, updatedAt -> Capture? in
-                let written = Self.written(board, rules: game.rulesFingerprint)
-                guard written != known[game.id] else { return nil }
-                let partitions = [Partition.global] + board.countries.map { .local($0) }
+                let written = Self.written(board, rules: game.rulesFingerprint, tops: hasTopItems)
+                guard written != known[boardId] else { return nil }
+                let partitions = hasTopItems ? [Partition.global] + board.countries.map { .local($0) } : []
                 return Capture(
-                    snapshot: BoardSnapshot(gameId: game.id, sequence: sequence, rules: game.rulesFingerprint, data: board.snapshot()),
+                    snapshot: BoardSnapshot(gameId: boardId, sequence: sequence, rules: game.rulesFingerprint, data: board.snapshot()),
                     written: written,
                     tops: partitions.map {
                         .init(gameId: game.id, partition: $0, entries: board.top($0, limit: game.topN), updatedAt: updatedAt)
@@ -134,8 +142,10 @@ public final class SnapshotReplica: Sendable {
         }
     }
 
-    private static func written(_ board: Board, rules: String) -> Written {
-        let partitions = [Partition.global] + board.countries.map { .local($0) }
+    /// What writing `board` puts in DynamoDB: its version and rules and, with `tops`, the
+    /// version of each partition's top N.
+    private static func written(_ board: Board, rules: String, tops: Bool) -> Written {
+        let partitions = tops ? [Partition.global] + board.countries.map { .local($0) } : []
         return Written(
             version: board.version, rules: rules,
             topVersions: Dictionary(uniqueKeysWithValues: partitions.map { ($0, board.topVersion(of: $0)) })
