@@ -14,6 +14,8 @@ const $ = (id) => document.getElementById(id);
 
 let game = null;
 let user = null;
+/** The board shown: `all-time` or the name of one of the game's period schedules. */
+let period = new URLSearchParams(location.search).get('period') || 'all-time';
 const boards = {
   global: { rows: new Map(), state: null },
   local: { rows: new Map(), state: null },
@@ -24,6 +26,9 @@ const live = new LiveClient({
   getToken: () => session.token,
   onStatus: renderLiveStatus,
   onState: (payload, isUpdate) => {
+    // A state of another board than the one shown (sent before a switch took effect).
+    if ((payload.period !== undefined) !== (period !== 'all-time')) return;
+    if (payload.period) renderPeriodEnd(payload.periodEndsAt);
     if (payload.scope === 'personal') renderPersonal(payload);
     else if (boards[payload.scope]) renderBoard(payload.scope, payload, isUpdate);
   },
@@ -75,7 +80,59 @@ function scopes() {
 }
 
 function subscribe() {
-  live.subscribe({ gameId, scopes: scopes(), countryCode: localCountry() });
+  live.subscribe({ gameId, scopes: scopes(), countryCode: localCountry(), period });
+}
+
+// MARK: Periods
+
+const PERIOD_LABELS = { 'all-time': 'All-time', daily: 'Today', weekly: 'This week', monthly: 'This month' };
+
+/** The period buttons, when the game keeps more boards than all-time. */
+function renderPeriods() {
+  const names = ['all-time', ...(game.periods || []).map((p) => (typeof p === 'string' ? p : p.name)).filter((n) => n !== 'all-time')];
+  if (!names.includes(period)) {
+    period = 'all-time';
+    subscribe();
+  }
+  $('period-row').hidden = names.length < 2;
+  $('period-buttons').replaceChildren(...names.map((name) => h('button', {
+    type: 'button', 'aria-pressed': String(name === period), dataset: { period: name },
+    onclick: () => selectPeriod(name),
+  }, PERIOD_LABELS[name] || name)));
+  if (period === 'all-time') renderPeriodEnd(null);
+}
+
+function selectPeriod(name) {
+  if (name === period) return;
+  period = name;
+  const url = new URL(location.href);
+  if (name === 'all-time') url.searchParams.delete('period'); else url.searchParams.set('period', name);
+  history.replaceState(null, '', url);
+  for (const button of $('period-buttons').children) button.setAttribute('aria-pressed', String(button.dataset.period === name));
+  resetBoard('global');
+  resetBoard('local');
+  boards.personal = { state: null };
+  renderPersonalPanel();
+  renderPeriodEnd(null);
+  subscribe();
+}
+
+let periodEndsAt = null;
+let periodTimer = null;
+/** "Resets in 3 h 12 min" for the current period (nothing for all-time). */
+function renderPeriodEnd(endsAt) {
+  periodEndsAt = endsAt ? new Date(endsAt).getTime() : null;
+  clearInterval(periodTimer);
+  const tick = () => {
+    if (periodEndsAt == null) { $('period-resets').textContent = ''; return; }
+    const minutes = Math.max(0, Math.ceil((periodEndsAt - Date.now()) / 60000));
+    const days = Math.floor(minutes / 1440);
+    const hours = Math.floor((minutes % 1440) / 60);
+    const parts = days ? [`${days} d`, `${hours} h`] : hours ? [`${hours} h`, `${minutes % 60} min`] : [`${minutes} min`];
+    $('period-resets').textContent = `Resets in ${parts.join(' ')}`;
+  };
+  tick();
+  if (periodEndsAt != null) periodTimer = setInterval(tick, 30000);
 }
 
 let snapshotLoading = false;
@@ -85,8 +142,8 @@ async function loadSnapshot() {
   snapshotLoading = true;
   try {
     const [global, local] = await Promise.all([
-      api(`/api/leaderboards/${encodeURIComponent(gameId)}?scope=global&limit=${game ? Math.min(game.topN, 100) : 10}`),
-      api(`/api/leaderboards/${encodeURIComponent(gameId)}?scope=local&country=${localCountry()}&limit=${game ? Math.min(game.topN, 100) : 10}`),
+      api(`/api/leaderboards/${encodeURIComponent(gameId)}?scope=global&period=${period}&limit=${game ? Math.min(game.topN, 100) : 10}`),
+      api(`/api/leaderboards/${encodeURIComponent(gameId)}?scope=local&period=${period}&country=${localCountry()}&limit=${game ? Math.min(game.topN, 100) : 10}`),
     ]);
     if (!boards.global.state) renderBoard('global', global, false);
     if (!boards.local.state) renderBoard('local', local, false);
@@ -393,6 +450,7 @@ function renderGame() {
     `Top ${game.topN} live`,
   ].filter(Boolean);
   $('game-facts').replaceChildren(...facts.map((fact) => h('li', { class: 'chip' }, fact)));
+  renderPeriods();
 }
 
 function onUserChanged(next) {

@@ -65,11 +65,14 @@ export class LiveClient {
    * Follows one game. Scopes whose parameters changed (the local country, the personal
    * user) are asked afresh; the others resume from the version held.
    */
-  subscribe({ gameId, scopes, countryCode }) {
+  subscribe({ gameId, scopes, countryCode, period = 'all-time' }) {
     const previous = this.subscription;
-    if (!previous || previous.gameId !== gameId) this.versions = {};
-    else if (previous.countryCode !== countryCode) delete this.versions.local;
-    this.subscription = { gameId, scopes: [...scopes], countryCode };
+    if (!previous || previous.gameId !== gameId || previous.period !== period) {
+      this.versions = {};
+      // Another board of the same game: stop the old one's updates.
+      if (previous && previous.gameId === gameId) this.send({ type: 'unsubscribe', gameId, period: previous.period });
+    } else if (previous.countryCode !== countryCode) delete this.versions.local;
+    this.subscription = { gameId, scopes: [...scopes], countryCode, period };
     for (const scope of Object.keys(this.versions)) {
       if (!scopes.includes(scope)) delete this.versions[scope];
     }
@@ -192,6 +195,7 @@ export class LiveClient {
     if (!sub) return;
     const message = { type: 'subscribe', gameId: sub.gameId, scopes: sub.scopes };
     if (sub.countryCode) message.countryCode = sub.countryCode;
+    if (sub.period && sub.period !== 'all-time') message.period = sub.period;
     const since = {};
     for (const scope of sub.scopes) {
       if (this.versions[scope] !== undefined) since[scope] = this.versions[scope];

@@ -34,7 +34,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Folder of the SQLite database (podium.sqlite). Env: PODIUM_DATA_DIR. Default ./data.")
     var dataDirectory: String?
 
-    @Option(help: "Seconds between board snapshots (also taken at shutdown). Env: PODIUM_SNAPSHOT_INTERVAL. Default 60.")
+    @Option(help: "Seconds between board snapshots (also taken at shutdown). Env: PODIUM_SNAPSHOT_INTERVAL. Default 10 (seed 000).")
     var snapshotInterval: Int?
 
     @Option(help: "Seconds between flushes of changed boards to DynamoDB (DDB_TABLE_LEADERBOARD_SNAPSHOTS). Env: PODIUM_DYNAMODB_FLUSH_INTERVAL. Default 10.")
@@ -102,6 +102,27 @@ struct ServeCommand: AsyncParsableCommand {
 
     @Option(help: "Register and login attempts per IP address per minute. Env: PODIUM_AUTH_RATE_LIMIT. Default 20.")
     var authRateLimit: Int?
+
+    @Option(help: "Entries pushed live for games of the registry that set no topN. Env: TOP_N. Default 10.")
+    var topN: Int?
+
+    @Option(help: "Country of a local subscription that names none when the player's is unknown. Env: DEFAULT_COUNTRY_CODE. Default GB.")
+    var defaultCountryCode: String?
+
+    @Option(help: "Spec 001: action starts (POST /users/:userId/actions) per user per minute. Env: PODIUM_ACTION_START_RATE_LIMIT. Default 10.")
+    var actionStartRateLimit: Int?
+
+    @Option(help: "Spec 001: action completions (PUT /users/:userId/actions/:actionId) per user per minute. Env: PODIUM_ACTION_COMPLETE_RATE_LIMIT. Default 30.")
+    var actionCompleteRateLimit: Int?
+
+    @Option(help: "Spec 003: HS256 key of score tokens, at least 32 bytes. Env: SCORE_TOKEN_SECRET. Unset: a random key per start.")
+    var scoreTokenSecret: String?
+
+    @Option(help: "Spec 003: seconds a score token stays valid. Env: PODIUM_SCORE_TOKEN_LIFETIME. Default 60.")
+    var scoreTokenLifetime: Int?
+
+    @Option(help: "Spec 003: score tokens issued (POST /api/v1/actions/complete) per user per minute. Env: PODIUM_SCORE_TOKEN_RATE_LIMIT. Default 10.")
+    var scoreTokenRateLimit: Int?
 
     func run() async throws {
         let environment = ProcessInfo.processInfo.environment
@@ -182,6 +203,34 @@ struct ServeCommand: AsyncParsableCommand {
             try scoreRateLimit ?? Self.integer(environment, "PODIUM_SCORE_RATE_LIMIT") ?? configuration.scoreSubmissionsPerMinute
         configuration.authAttemptsPerMinute =
             try authRateLimit ?? Self.integer(environment, "PODIUM_AUTH_RATE_LIMIT") ?? configuration.authAttemptsPerMinute
+        if let topN = try topN ?? Self.integer(environment, "TOP_N") {
+            guard (1...500).contains(topN) else { throw ValidationError("TOP_N must be between 1 and 500, not \(topN).") }
+            configuration.defaultTopN = topN
+        }
+        if let code = defaultCountryCode ?? environment["DEFAULT_COUNTRY_CODE"] {
+            guard configuration.live.setDefaultCountryCode(code) else {
+                throw ValidationError("DEFAULT_COUNTRY_CODE must be an ISO 3166-1 alpha-2 code, not '\(code)'.")
+            }
+        }
+        func positive(_ option: Int?, _ variable: String, _ name: String, else value: Int) throws -> Int {
+            try Self.positive(option ?? Self.integer(environment, variable), name) ?? value
+        }
+        var contracts = configuration.contracts
+        contracts.actionStartsPerMinute = try positive(
+            actionStartRateLimit, "PODIUM_ACTION_START_RATE_LIMIT", "the action start rate limit", else: contracts.actionStartsPerMinute
+        )
+        contracts.actionCompletionsPerMinute = try positive(
+            actionCompleteRateLimit, "PODIUM_ACTION_COMPLETE_RATE_LIMIT", "the action completion rate limit",
+            else: contracts.actionCompletionsPerMinute
+        )
+        contracts.scoreTokenSecret = (scoreTokenSecret ?? environment["SCORE_TOKEN_SECRET"]).flatMap { $0.isEmpty ? nil : $0 }
+        contracts.scoreTokenLifetime = try positive(
+            scoreTokenLifetime, "PODIUM_SCORE_TOKEN_LIFETIME", "the score token lifetime", else: contracts.scoreTokenLifetime
+        )
+        contracts.scoreTokensPerMinute = try positive(
+            scoreTokenRateLimit, "PODIUM_SCORE_TOKEN_RATE_LIMIT", "the score token rate limit", else: contracts.scoreTokensPerMinute
+        )
+        configuration.contracts = contracts
         do {
             configuration.dynamoDB = try DynamoDBSettings(environment: environment)
         } catch {

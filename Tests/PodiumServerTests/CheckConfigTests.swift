@@ -35,7 +35,7 @@ struct CheckConfigTests {
         let lines = run.standardOutput.split(separator: "\n").map(String.init)
         for expected in [
             "\(file):5: games[1]: game 'Bad Id': id 'Bad Id' must be 1-64 lower-case letters, digits or dashes",
-            "\(file):6: games[2]: game 'quests': action 'login' needs a slug id and positive points",
+            "\(file):6: games[2]: game 'quests': action 'login' needs an id of letters, digits, dashes, dots or underscores and positive points",
             "\(file):8: games[3].id: game 'good' is defined twice",
             "\(file):9: games[4].topN: expected Int",
             "\(file):2: defaultGame: defaultGame 'missing' is not one of the games",

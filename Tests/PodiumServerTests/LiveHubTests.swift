@@ -213,7 +213,7 @@ struct LiveHubTests {
         (#"{"type":"dance"}"#, "UNKNOWN_TYPE"),
         (#"{"type":"subscribe"}"#, "VALIDATION_ERROR"),
         (#"{"type":"subscribe","gameId":"arcade","scopes":["cosmic"]}"#, "VALIDATION_ERROR"),
-        (#"{"type":"subscribe","gameId":"arcade","scopes":["local"]}"#, "VALIDATION_ERROR"),
+        (#"{"type":"subscribe","gameId":"arcade","scopes":["local"],"countryCode":"XX"}"#, "VALIDATION_ERROR"),
         (#"{"type":"subscribe","gameId":"arcade","scopes":["personal"]}"#, "VALIDATION_ERROR"),
         (#"{"type":"subscribe","gameId":"nope","scopes":["global"]}"#, "GAME_NOT_FOUND"),
         (#"{"type":"unsubscribe"}"#, "VALIDATION_ERROR"),
@@ -275,7 +275,7 @@ struct LiveHubTests {
             #expect(server.podium.hub.connectionCount == 2)
             let elsewhere = try RawWebSocket(port: server.port, path: "/api/games")
             defer { elsewhere.close() }
-            #expect(try await elsewhere.answerUntilClosed().hasPrefix("HTTP/1.1 404"), "WebSockets are served at /ws only")
+            #expect(try await elsewhere.answerUntilClosed().hasPrefix("HTTP/1.1 404"), "WebSockets are served at their paths only")
             let full = try await server.request(.get, "/ws")
             #expect(full.status == .serviceUnavailable && full.body.contains("TOO_MANY_CONNECTIONS"))
             first.close()

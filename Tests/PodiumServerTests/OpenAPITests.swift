@@ -97,7 +97,7 @@ struct OpenAPITests {
             let created = try await server.request(.post, "/api/admin/announcements", json: #"{"title":"Hello","body":"World"}"#, token: adminToken)
             #expect(created.status == .created, "\(created.body)")
             let announcementId = try JSON.object(created.body)[string: "id"] ?? "missing"
-            let values = ["gameId": "arcade", "userId": "u1", "id": announcementId]
+            let values = ["gameId": "arcade", "userId": "u1", "id": announcementId, "actionId": "daily-login.00"]
 
             for operation in operations {
                 var path = operation.path

@@ -1,4 +1,5 @@
 import Foundation
+import PodiumEngine
 import Synchronization
 import Testing
 
@@ -10,7 +11,9 @@ final class ManualClock: Sendable {
 
     init(_ text: String) { time = Atomic(Timestamp.parse(text)!) }
 
-    func set(_ text: String) { time.store(Timestamp.parse(text)!, ordering: .sequentiallyConsistent) }
+    func set(_ text: String) { set(milliseconds: Timestamp.parse(text)!) }
+
+    func set(milliseconds: Int64) { time.store(milliseconds, ordering: .sequentiallyConsistent) }
 
     var wallClock: WallClock { WallClock { [self] in time.load(ordering: .sequentiallyConsistent) } }
 }
@@ -118,7 +121,7 @@ struct PeriodBoardTests {
             let page = try JSON.object(try await server.request(.get, "/api/leaderboards/runner?period=2026-12-01").body)
             #expect(page[string: "period"] == "2026-12-01" && page[string: "periodEndsAt"] == "2026-12-02T00:00:00.000Z")
             let player = try JSON.object(try await server.request(.get, "/api/leaderboards/runner/players/bob?period=2026-12-01").body)
-            #expect(player[int: "globalRank"] == 2 && player[object: "entry"]?[int: "score"] == 50)
+            #expect(player[int: "globalRank"] == 2 && player[object: "entry"]?[int: "score"] == 50 && player[string: "period"] == "2026-12-01")
             let around = try JSON.object(try await server.request(.get, "/api/leaderboards/runner/around/cy?period=daily&radius=1").body)
             #expect(around[array: "entries"]?.map { $0[string: "userId"] } == ["bob", "cy"])
             let plain = try JSON.object(try await server.request(.get, "/api/leaderboards/runner").body)
@@ -185,6 +188,39 @@ struct PeriodBoardTests {
         }
     }
 
+    @Test func aScheduleAddedToAGameCountsTheScoresAlreadyAcceptedInItsPeriods() async throws {
+        let clock = ManualClock("2026-12-01T09:00:00Z")
+        try await Self.run(clock: clock) { server in
+            try await server.ingest(game: "plain", user: "ann", score: 30)
+            clock.set("2026-12-02T09:00:00Z")
+            try await server.ingest(game: "plain", user: "bob", score: 20)
+            let admin = try await server.signInAsAdmin()
+            let edit = #"{"id":"plain","name":"Plain","operator":"best","topN":10,"periods":["all-time","daily"],"keepArchives":3}"#
+            let answer = try await server.request(.put, "/api/admin/games/plain", json: edit, token: admin)
+            #expect(answer.status == .ok, "\(answer.body)")
+            let today = try JSON.object(try await server.request(.get, "/api/leaderboards/plain?period=daily").body)
+            #expect(today[array: "entries"]?.map { $0[string: "userId"] } == ["bob"])
+            let yesterday = try JSON.object(try await server.request(.get, "/api/leaderboards/plain?period=2026-12-01").body)
+            #expect(yesterday[array: "entries"]?.map { $0[string: "userId"] } == ["ann"])
+        }
+    }
+
+    @Test func anExportNamesItsPeriod() async throws {
+        let clock = ManualClock("2026-12-01T09:00:00Z")
+        try await Self.run(clock: clock) { server in
+            try await server.ingest(game: "runner", user: "ann", score: 30)
+            clock.set("2026-12-02T09:00:00Z")
+            try await server.ingest(game: "runner", user: "bob", score: 20)
+            let admin = try await server.signInAsAdmin()
+            let export = try await server.request(.get, "/api/admin/games/runner/export?format=json&period=2026-12-01", token: admin)
+            let header = try JSON.object(export.body)
+            #expect(header[string: "period"] == "2026-12-01" && header[int: "players"] == 1, "\(export.body)")
+            let csv = try await server.request(.get, "/api/admin/games/runner/export?period=daily", token: admin)
+            #expect(csv.body.split(separator: "\n").count == 2 && csv.body.contains("bob"), "\(csv.body)")
+            #expect(try await server.request(.get, "/api/admin/games/runner/export?period=2026-11-01", token: admin).status == .notFound)
+        }
+    }
+
     @Test(arguments: [false, true])
     func periodBoardsComeBackIdenticalAfterARestart(keepingSnapshots: Bool) async throws {
         let directory = try TemporaryDirectory()
@@ -210,6 +246,52 @@ struct PeriodBoardTests {
             #expect(try await Self.entries(server, "period=2026-12-06") == ["p1=20", "p0=10"])
             #expect(try await Self.entries(server, "period=2026-W49") == ["p1=20", "p0=10"], "the week ended on Sunday")
             #expect(try await Self.entries(server, "period=weekly") == ["p0=40", "p2=30"])
+        }
+    }
+
+    @Test func periodBoardsAgreeWithANaiveFoldOfTheirScores() async throws {
+        var random = SeededGenerator(seed: 0x5EA5_0A51)
+        let clock = ManualClock("2026-11-27T20:00:00Z")
+        var time = Timestamp.parse("2026-11-27T20:00:00Z")!
+        let scores = Array(Int64(1)...600).shuffled(using: &random)  // distinct: no ties to break
+        var accepted: [(user: String, score: Int64, at: Int64)] = []
+        try await Self.run(clock: clock) { server in
+            for score in scores.prefix(150) {
+                time += Int64.random(in: 0..<(3 * 3_600_000), using: &random)  // about a week in all
+                clock.set(milliseconds: time)
+                let user = "p\(Int.random(in: 0..<12, using: &random))"
+                try await server.ingest(game: "runner", user: user, score: score)
+                accepted.append((user, score, time))
+            }
+            // The naive model: each player's best of the scores accepted in the period.
+            func model(_ schedule: PeriodSchedule?, _ key: String?) -> [String] {
+                var best: [String: Int64] = [:]
+                for score in accepted where schedule == nil || schedule!.period(containing: score.at)?.key == key {
+                    best[score.user] = max(best[score.user] ?? 0, score.score)
+                }
+                return best.sorted { $0.value > $1.value }.map { "\($0.key)=\($0.value)" }
+            }
+            var boards: [(PeriodSchedule?, String?)] = [(nil, nil)]
+            for schedule in [PeriodSchedule.daily, .weekly] {
+                let kept = Set(accepted.compactMap { schedule.period(containing: $0.at) }).sorted { $0.start > $1.start }
+                // The current period and the two kept archives.
+                boards += kept.prefix(3).map { (schedule, $0.key) }
+            }
+            #expect(boards.count == 7)
+            for (schedule, key) in boards {
+                // Read in pages of 5 through the cursors; ranks run 1, 2, 3, …
+                var read: [String] = []
+                var cursor: String?
+                repeat {
+                    let query = "limit=5&period=\(key ?? "all-time")" + (cursor.map { "&cursor=\($0)" } ?? "")
+                    let page = try JSON.object(try await server.request(.get, "/api/leaderboards/runner?\(query)").body)
+                    let entries = page[array: "entries"] ?? []
+                    #expect(entries.map { $0[int: "rank"] ?? 0 } == Array((read.count + 1)..<(read.count + 1 + entries.count)), "\(query)")
+                    read += entries.map { "\($0[string: "userId"]!)=\($0[int: "score"]!)" }
+                    cursor = page[string: "nextCursor"]
+                } while cursor != nil
+                #expect(read == model(schedule, key), "\(key ?? "all-time")")
+            }
         }
     }
 

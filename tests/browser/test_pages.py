@@ -327,6 +327,33 @@ def answering(status, body):
     return lambda route: route.fulfill(status=status, json=body)
 
 
+def test_period_buttons_switch_the_live_board_and_say_when_it_resets(new_page, server):
+    page = new_page()
+    page.goto("/games/space-runner")
+    wait_live(page)
+    expect(page.locator("#period-row")).to_be_visible()
+    expect(page.locator("#period-buttons button")).to_have_text(["All-time", "Today", "This week"])
+    expect(page.locator("#period-resets")).to_have_text("")
+    page.get_by_role("button", name="Today").click()
+    expect(page.get_by_role("button", name="Today")).to_have_attribute("aria-pressed", "true")
+    expect(page.locator("#period-resets")).to_have_text(re.compile(r"^Resets in (\d+ h \d+ min|\d+ min)$"))
+    assert "period=daily" in page.url
+    # A score now reaches today's board live, and all-time keeps it too.
+    name = unique("Daily ")
+    server.ingest("space-runner", unique("d-"), name, 999_900)
+    expect(board_row(page, "global", name)).to_be_visible()
+    page.get_by_role("button", name="All-time").click()
+    expect(page.locator("#period-resets")).to_have_text("")
+    expect(board_row(page, "global", name)).to_be_visible()
+    # A reload keeps the chosen board.
+    page.get_by_role("button", name="This week").click()
+    page.reload()
+    wait_live(page)
+    expect(page.get_by_role("button", name="This week")).to_have_attribute("aria-pressed", "true")
+    expect(page.locator("#period-resets")).to_have_text(re.compile(r"^Resets in "))
+    assert page.errors == []
+
+
 def test_error_messages_are_specific(new_page, server):
     page = new_page()
     page.goto("/games/time-trial")

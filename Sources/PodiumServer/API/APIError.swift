@@ -9,6 +9,12 @@ public struct APIError: HTTPResponseError, Sendable, Equatable {
     public let message: String
     /// Seconds until a retry may succeed (429 and 503).
     public let retryAfter: Int?
+    /// Whether the body also says `"success": false` (the envelope of specs 002 and 003,
+    /// on every route under `/api/v1/`).
+    public var reportsSuccess = false
+    /// A status other than the code's, where a contract's spec gives one (spec 004's 400
+    /// `ALREADY_COMPLETED`).
+    public var statusOverride: HTTPResponse.Status?
 
     public init(_ code: ErrorCode, _ message: String, retryAfter: Int? = nil) {
         self.code = code
@@ -16,8 +22,8 @@ public struct APIError: HTTPResponseError, Sendable, Equatable {
         self.retryAfter = retryAfter
     }
 
-    /// The code's status.
-    public var status: HTTPResponse.Status { code.status }
+    /// The code's status, unless a contract overrides it.
+    public var status: HTTPResponse.Status { statusOverride ?? code.status }
 
     public func response(from request: Request, context: some RequestContext) throws -> Response {
         var headers: HTTPFields = [.contentType: "application/json; charset=utf-8"]
@@ -29,6 +35,7 @@ public struct APIError: HTTPResponseError, Sendable, Equatable {
     var body: ByteBuffer {
         var json = JSONWriter()
         json.beginObject()
+        if reportsSuccess { json.field("success", false) }
         json.key("error")
         json.beginObject()
         json.field("code", code.rawValue)

@@ -16,6 +16,8 @@ public enum ErrorCode: String, CaseIterable, Sendable {
     case unknownType = "UNKNOWN_TYPE"
     /// WebSocket only: a subscription past the per-connection limit of games.
     case subscriptionLimit = "SUBSCRIPTION_LIMIT"
+    /// Spec 003: a score token that is not one of Podium's.
+    case invalidToken = "INVALID_TOKEN"
     // 401
     case unauthorized = "UNAUTHORIZED"
     case tokenExpired = "TOKEN_EXPIRED"
@@ -23,6 +25,8 @@ public enum ErrorCode: String, CaseIterable, Sendable {
     case forbidden = "FORBIDDEN"
     case banned = "BANNED"
     case sessionMismatch = "SESSION_MISMATCH"
+    /// Spec 003: a score token issued to another user.
+    case tokenUserMismatch = "TOKEN_USER_MISMATCH"
     // 404
     case notFound = "NOT_FOUND"
     case gameNotFound = "GAME_NOT_FOUND"
@@ -40,6 +44,8 @@ public enum ErrorCode: String, CaseIterable, Sendable {
     case gameExists = "GAME_EXISTS"
     case gameNotEmpty = "GAME_NOT_EMPTY"
     case importInProgress = "IMPORT_IN_PROGRESS"
+    /// Spec 003: a score token redeemed before.
+    case tokenAlreadyUsed = "TOKEN_ALREADY_USED"
     // 410
     case sessionExpired = "SESSION_EXPIRED"
     // 413
@@ -62,14 +68,15 @@ public enum ErrorCode: String, CaseIterable, Sendable {
     /// The HTTP status of an answer with this code.
     public var status: HTTPResponse.Status {
         switch self {
-        case .validationError, .badRequest, .scoreOutOfRange, .invalidAction, .implausibleScore, .badMessage, .unknownType, .subscriptionLimit:
+        case .validationError, .badRequest, .scoreOutOfRange, .invalidAction, .implausibleScore, .badMessage, .unknownType, .subscriptionLimit,
+            .invalidToken:
             .badRequest
         case .unauthorized, .tokenExpired: .unauthorized
-        case .forbidden, .banned, .sessionMismatch: .forbidden
+        case .forbidden, .banned, .sessionMismatch, .tokenUserMismatch: .forbidden
         case .notFound, .gameNotFound, .playerNotFound, .periodNotFound: .notFound
         case .methodNotAllowed: .methodNotAllowed
         case .requestTimeout: .requestTimeout
-        case .sessionConsumed, .alreadyCompleted, .runConflict, .usernameTaken, .gameExists, .gameNotEmpty, .importInProgress: .conflict
+        case .sessionConsumed, .alreadyCompleted, .runConflict, .usernameTaken, .gameExists, .gameNotEmpty, .importInProgress, .tokenAlreadyUsed: .conflict
         case .sessionExpired: .gone
         case .payloadTooLarge: .contentTooLarge
         case .upgradeRequired: .upgradeRequired

@@ -79,6 +79,13 @@ struct JSONWriter {
         value(flag)
     }
 
+    /// Writes `"name":null`.
+    mutating func nullField(_ name: String) {
+        key(name)
+        buffer.writeString("null")
+        needsComma = true
+    }
+
     private mutating func separate() {
         if needsComma { buffer.writeInteger(UInt8(ascii: ",")) }
     }

@@ -5,7 +5,9 @@ import NIOCore
 extension Request {
     /// Decodes a JSON body of at most `limit` bytes, turning every failure into a 400 or
     /// 413 that names the field at fault.
-    func decodeJSON<Value: Decodable>(as type: Value.Type, limit: Int) async throws -> Value {
+    /// `whenEmpty`, if given, is the value of an empty body (for routes whose body a
+    /// client may leave out).
+    func decodeJSON<Value: Decodable>(as type: Value.Type, limit: Int, whenEmpty: Value? = nil) async throws -> Value {
         let buffer: ByteBuffer
         do {
             buffer = try await body.collect(upTo: limit)
@@ -14,7 +16,10 @@ extension Request {
         } catch let error as HTTPError where error.status == .contentTooLarge {
             throw APIError.payloadTooLarge(limit: limit)
         }
-        guard buffer.readableBytes > 0 else { throw APIError.validation("The request needs a JSON body.") }
+        guard buffer.readableBytes > 0 else {
+            guard let whenEmpty else { throw APIError.validation("The request needs a JSON body.") }
+            return whenEmpty
+        }
         let data = Data(buffer: buffer)
         do {
             return try JSONDecoder().decode(Value.self, from: data)

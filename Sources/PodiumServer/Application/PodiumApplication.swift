@@ -25,6 +25,8 @@ public struct PodiumApplication: Sendable {
     public let scoreHistory: ScoreHistoryRecorder?
     public let writer: LogWriter
     let tokens: TokenService
+    /// Spec 003's score tokens.
+    let scoreTokens: ScoreTokenSigner
     let authenticator: Authenticator
     let bans: BanList
     let announcements: Announcements
@@ -44,7 +46,7 @@ public struct PodiumApplication: Sendable {
         configuration.fitConnectionCaps(logger: logger)
         self.configuration = configuration
         self.logger = logger
-        let registry = try GameRegistry.load(from: configuration.gamesFile)
+        let registry = try GameRegistry.load(from: configuration.gamesFile, defaultTopN: configuration.defaultTopN)
         dataLock = configuration.storage == .sqlite ? try DataDirectoryLock(directory: configuration.dataDirectory) : nil
         store = try await Self.openStore(configuration, logger: logger)
         metrics = PodiumMetrics()
@@ -77,6 +79,12 @@ public struct PodiumApplication: Sendable {
             secret = Hex.random()
         }
         tokens = try await TokenService(secret: secret!, lifetime: configuration.accessTokenLifetime)
+        if configuration.contracts.scoreTokenSecret == nil, store.isShared {
+            logger.warning("SCORE_TOKEN_SECRET is not set: spec 003's score tokens are redeemable only on the instance that issued them")
+        }
+        scoreTokens = try await ScoreTokenSigner(
+            secret: configuration.contracts.scoreTokenSecret ?? Hex.random(), lifetime: configuration.contracts.scoreTokenLifetime
+        )
         let store = store
         let openID = configuration.openID.map {
             OpenIDSignIn(verifier: OpenIDVerifier(configuration: $0), accounts: store)
@@ -163,17 +171,21 @@ public struct PodiumApplication: Sendable {
         LeaderboardController(leaderboards: leaderboards, history: historySource).addRoutes(to: router)
         IngestController(leaderboards: leaderboards, writer: writer, secret: configuration.ingestSecret, maxBodySize: bodyLimit)
             .addRoutes(to: router)
-        AuthController(
+        let auth = AuthController(
             accounts: store, bans: bans, tokens: tokens, attempts: RateLimiter("sign-ins", limit: configuration.authAttemptsPerMinute, per: .seconds(60), store: store),
             bcryptCost: configuration.bcryptCost, decoyHash: decoyHash, adminUsers: adminUsernames, maxBodySize: bodyLimit
-        ).addRoutes(to: router)
+        )
+        auth.addRoutes(to: router)
         RunController(
             leaderboards: leaderboards, accounts: store, writer: writer, submissions: submissions,
             starts: RateLimiter("run-starts", limit: configuration.scoreSubmissionsPerMinute, per: .seconds(60), store: store), bans: bans,
             sessionLifetime: Int64(configuration.runSessionLifetime) * 1000, maxBodySize: bodyLimit, logger: logger
         ).addRoutes(to: router)
-        ActionController(leaderboards: leaderboards, accounts: store, writer: writer, submissions: submissions, bans: bans, maxBodySize: bodyLimit)
-            .addRoutes(to: router)
+        let actions = ActionController(
+            leaderboards: leaderboards, accounts: store, writer: writer, submissions: submissions, bans: bans, maxBodySize: bodyLimit
+        )
+        actions.addRoutes(to: router)
+        addContractRoutes(to: router, auth: auth, actions: actions, submissions: submissions)
         AdminController(
             leaderboards: leaderboards, accounts: store, announcements: announcements, follower: follower, writer: writer,
             maxBodySize: bodyLimit
@@ -186,6 +198,30 @@ public struct PodiumApplication: Sendable {
         PageController.addFileMiddleware(publicDirectory: configuration.publicDirectory, to: router)
         LiveController(hub: hub).addRoutes(to: router)
         return router
+    }
+
+    /// The routes of specs 001-004 (docs/compatibility.md): adapters over the same
+    /// accounts, action catalogue, run sessions, rate limits and log as Podium's own.
+    private func addContractRoutes(to router: Router<PodiumRequestContext>, auth: AuthController, actions: ActionController, submissions: RateLimiter) {
+        let board = ContractBoard(leaderboards: leaderboards)
+        let contracts = configuration.contracts
+        let bodyLimit = configuration.maxBodySize
+        ScoreboardModuleContract(
+            board: board, accounts: store, actions: actions, bans: bans,
+            starts: RateLimiter("spec001-action-starts", limit: contracts.actionStartsPerMinute, per: .seconds(60), store: store),
+            completions: RateLimiter("spec001-action-completions", limit: contracts.actionCompletionsPerMinute, per: .seconds(60), store: store),
+            actionLifetime: Int64(configuration.runSessionLifetime) * 1000, maxBodySize: bodyLimit
+        ).addRoutes(to: router, login: auth.login)
+        let spec002 = LiveScoreboardContract(board: board, actions: actions, bans: bans, submissions: submissions)
+        spec002.addRoutes(to: router)
+        let spec003 = ScoreTokenContract(
+            board: board, leaderboards: leaderboards, accounts: store, actions: actions, bans: bans,
+            issues: RateLimiter("spec003-score-tokens", limit: contracts.scoreTokensPerMinute, per: .seconds(60), store: store),
+            submissions: submissions, tokens: scoreTokens, maxBodySize: bodyLimit
+        )
+        spec003.addRoutes(to: router)
+        ScoreUpdateRoute(spec002: spec002, spec003: spec003, maxBodySize: bodyLimit).addRoutes(to: router)
+        TechnicalSpecContract(board: board, actions: actions).addRoutes(to: router)
     }
 
     /// The Hummingbird application serving HTTP and WebSocket on one port.

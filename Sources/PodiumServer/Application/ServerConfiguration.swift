@@ -57,6 +57,8 @@ public struct ServerConfiguration: Sendable {
     /// The games registry read at start-up; nil reads the sample registry built into the
     /// binary.
     public var gamesFile: String?
+    /// `topN` of the registry's games that set none (seed 000's `TOP_N`).
+    public var defaultTopN = 10
     /// Shared secret of `POST /score` (`REALTIME_INGEST_SECRET`); nil accepts loopback callers only.
     public var ingestSecret: String?
     /// HS256 key of access tokens, at least 32 bytes; nil makes a random one per start
@@ -93,6 +95,8 @@ public struct ServerConfiguration: Sendable {
     public var live = LiveHub.Configuration()
     /// Snapshots and replay.
     public var follower = LogFollower.Configuration()
+    /// The defaults of specs 001-004 where they differ (docs/compatibility.md).
+    public var contracts = ContractConfiguration()
     /// The boards' copy in DynamoDB (spec 000); nil keeps them out of DynamoDB.
     public var dynamoDB: DynamoDBSettings?
 

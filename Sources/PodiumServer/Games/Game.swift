@@ -60,11 +60,16 @@ public struct Game: Codable, Sendable, Equatable {
         maxScorePerSecond = try container.decodeIfPresent(Int64.self, forKey: .maxScorePerSecond)
         minScore = try container.decodeIfPresent(Int64.self, forKey: .minScore)
         minRunMilliseconds = try container.decodeIfPresent(Int64.self, forKey: .minRunMilliseconds)
-        topN = try container.decodeIfPresent(Int.self, forKey: .topN) ?? 10
+        topN = try container.decodeIfPresent(Int.self, forKey: .topN) ?? decoder.userInfo[Self.defaultTopNKey] as? Int ?? Self.standardTopN
         actions = try container.decodeIfPresent([GameAction].self, forKey: .actions) ?? []
         periods = try container.decodeIfPresent([PeriodSchedule].self, forKey: .periods) ?? [.allTime]
         keepArchives = try container.decodeIfPresent(Int.self, forKey: .keepArchives) ?? 7
     }
+
+    /// `topN` of a definition that sets none, unless the decoder's `defaultTopNKey` says
+    /// otherwise (`TOP_N`).
+    public static let standardTopN = 10
+    public static let defaultTopNKey = CodingUserInfoKey(rawValue: "podium.defaultTopN")!
 
     /// The schedules of the game's period boards (all but all-time).
     public var periodSchedules: [PeriodSchedule] { periods.filter { $0 != .allTime } }
@@ -100,8 +105,8 @@ public struct Game: Codable, Sendable, Equatable {
         }
         if !(0...100).contains(keepArchives) { problems.append("keepArchives must be between 0 and 100") }
         if Set(actions.map(\.id)).count != actions.count { problems.append("action ids must be unique") }
-        for action in actions where !Self.isValidID(action.id) || action.points <= 0 {
-            problems.append("action '\(action.id)' needs a slug id and positive points")
+        for action in actions where !GameAction.isValidID(action.id) || action.points <= 0 {
+            problems.append("action '\(action.id)' needs an id of letters, digits, dashes, dots or underscores and positive points")
         }
         return problems
     }
@@ -114,6 +119,8 @@ public struct Game: Codable, Sendable, Equatable {
 
 /// An action of an `incr` game and the points it earns.
 public struct GameAction: Codable, Sendable, Equatable {
+    /// 1-64 letters, digits, dashes, dots or underscores (`daily-login`, spec 004's
+    /// `quiz_123`).
     public var id: String
     public var name: String?
     public var points: Int64
@@ -137,5 +144,10 @@ public struct GameAction: Codable, Sendable, Equatable {
         points = try container.decode(Int64.self, forKey: .points)
         repeatable = try container.decodeIfPresent(Bool.self, forKey: .repeatable) ?? true
         requiresRun = try container.decodeIfPresent(Bool.self, forKey: .requiresRun) ?? false
+    }
+
+    static func isValidID(_ id: String) -> Bool {
+        !id.isEmpty && id.utf8.count <= 64
+            && id.utf8.allSatisfy { (65...90).contains($0) || (97...122).contains($0) || (48...57).contains($0) || [45, 46, 95].contains($0) }
     }
 }

@@ -14,8 +14,9 @@ public struct GameRegistry: Codable, Sendable {
     /// Reads and checks a registry file, or the sample registry built into the binary
     /// when `path` is nil.
     /// - Throws: ``ConfigurationError`` naming every problem with its line.
-    public static func load(from path: String?) throws -> GameRegistry {
-        let (registry, problems) = try check(path)
+    /// `defaultTopN` is the `topN` of games that set none (`TOP_N`).
+    public static func load(from path: String?, defaultTopN: Int = Game.standardTopN) throws -> GameRegistry {
+        let (registry, problems) = try check(path, defaultTopN: defaultTopN)
         guard let registry, problems.isEmpty else {
             throw ConfigurationError(
                 "the games file \(path ?? "built in") has \(problems.count) problem(s):\n"
@@ -27,16 +28,18 @@ public struct GameRegistry: Codable, Sendable {
 
     /// Reads a registry (nil: the built-in sample) and lists every problem in it, each
     /// with its place; the registry is nil when it cannot be decoded at all.
-    public static func check(_ path: String?) throws -> (GameRegistry?, [RegistryProblem]) {
-        guard let path else { return check(BundledFiles.file(BundledFiles.gamesPath) ?? [], file: "config/games.json (built in)") }
+    public static func check(_ path: String?, defaultTopN: Int = Game.standardTopN) throws -> (GameRegistry?, [RegistryProblem]) {
+        guard let path else {
+            return check(BundledFiles.file(BundledFiles.gamesPath) ?? [], file: "config/games.json (built in)", defaultTopN: defaultTopN)
+        }
         guard let data = FileManager.default.contents(atPath: path) else {
             throw ConfigurationError("cannot read the games file \(path)")
         }
-        return check(Array(data), file: path)
+        return check(Array(data), file: path, defaultTopN: defaultTopN)
     }
 
     /// Every problem of the registry `text`, each with the line and path of its place.
-    static func check(_ text: [UInt8], file: String) -> (GameRegistry?, [RegistryProblem]) {
+    static func check(_ text: [UInt8], file: String, defaultTopN: Int = Game.standardTopN) -> (GameRegistry?, [RegistryProblem]) {
         let lines = JSONLines.lines(of: text)
         func problem(_ path: String, _ message: String) -> RegistryProblem {
             RegistryProblem(file: file, line: JSONLines.line(of: path, in: lines), path: path, message: message)
@@ -46,7 +49,9 @@ public struct GameRegistry: Codable, Sendable {
         }
         let lenient: LenientRegistry
         do {
-            lenient = try JSONDecoder().decode(LenientRegistry.self, from: Data(text))
+            let decoder = JSONDecoder()
+            decoder.userInfo[Game.defaultTopNKey] = defaultTopN
+            lenient = try decoder.decode(LenientRegistry.self, from: Data(text))
         } catch {
             let (path, message) = DecodingError.place(of: error)
             return (nil, [problem(path, message)])
@@ -95,7 +100,7 @@ public struct RegistryProblem: Sendable, CustomStringConvertible {
     public var path: String
     public var message: String
 
-    /// `config/games.json:14: games[2].actions: action 'x' needs a slug id and positive points`.
+    /// `config/games.json:14: games[2].actions: action 'x' needs an id of letters, digits, dashes, dots or underscores and positive points`.
     public var description: String {
         "\(file)\(line.map { ":\($0)" } ?? ""): \(path.isEmpty ? "" : path + ": ")\(message)"
     }

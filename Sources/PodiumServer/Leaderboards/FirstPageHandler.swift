@@ -112,12 +112,14 @@ final class FirstPageHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private func answer(
         _ request: HTTPRequest, with page: ByteBuffer, route: String, since start: ContinuousClock.Instant, context: ChannelHandlerContext
     ) {
-        let requestId = RequestMiddleware.requestId(given: request.headerFields[RequestMiddleware.requestIdHeader])
+        let correlationId = request.headerFields[RequestMiddleware.correlationIdHeader]
+        let requestId = RequestMiddleware.requestId(given: request.headerFields[RequestMiddleware.requestIdHeader] ?? correlationId)
         var headers: HTTPFields = [
             .contentType: "application/json; charset=utf-8", .contentLength: String(page.readableBytes),
             .date: HTTPDate.now(), .server: "Podium",
         ]
         headers[RequestMiddleware.requestIdHeader] = requestId
+        if correlationId != nil { headers[RequestMiddleware.correlationIdHeader] = requestId }
         context.write(wrapOutboundOut(.head(HTTPResponse(status: .ok, headerFields: headers))), promise: nil)
         context.write(wrapOutboundOut(.body(page)), promise: nil)
         context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)

@@ -85,11 +85,17 @@ extension LeaderboardView {
     /// Seed 004's `{gameId, users: [{userId, username, score, rank}], updatedAt}`.
     var encodedAsUsers: ByteBuffer {
         var json = JSONWriter(capacity: 128 + entries.count * 96)
+        writeUsers(entries[...], to: &json)
+        return json.buffer
+    }
+
+    /// `{gameId, users, updatedAt}` of `users`, seed 004's shape.
+    func writeUsers(_ users: ArraySlice<RankedEntry>, to json: inout JSONWriter) {
         json.beginObject()
         json.field("gameId", gameId)
         json.key("users")
         json.beginArray()
-        for entry in entries {
+        for entry in users {
             json.beginObject()
             json.field("userId", entry.userId)
             json.field("username", entry.displayName)
@@ -100,7 +106,6 @@ extension LeaderboardView {
         json.endArray()
         json.field("updatedAt", Timestamp.format(updatedAt))
         json.endObject()
-        return json.buffer
     }
 }
 

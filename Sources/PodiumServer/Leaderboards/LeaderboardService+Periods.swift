@@ -43,12 +43,11 @@ extension LeaderboardService {
         let now = clock.now()
         switch event.kind {
         case .score:
-            for schedule in game.periodSchedules {
-                guard let period = schedule.period(containing: event.acceptedAt) else { continue }
-                let isCurrent = period.start <= now && now < period.end
+            for (period, found) in periodBoards(of: game, holding: event.acceptedAt) {
                 // A score for a period already dropped from the archives is counted nowhere.
-                guard let board = periodBoard(of: game, for: period, now: now, creatingArchives: false) else { continue }
-                targets.append(Target(board: board, topic: isCurrent ? "\(gameId)@\(schedule.name)" : nil))
+                guard let board = found ?? periodBoard(of: game, for: period, now: now, creatingArchives: false) else { continue }
+                let isCurrent = period.start <= now && now < period.end
+                targets.append(Target(board: board, topic: isCurrent ? "\(gameId)@\(period.schedule.name)" : nil))
             }
         default:
             let current = Set(game.periodSchedules.compactMap { $0.period(containing: now) })
@@ -58,6 +57,31 @@ extension LeaderboardService {
             }
         }
         return targets
+    }
+
+    /// The period of each of `game`'s schedules that holds `time`, with its board if it has
+    /// one, under one lock. Scores come in time order, so each schedule's last period is
+    /// kept and reused while `time` falls in it (no key to format, no calendar to read).
+    private func periodBoards(of game: Game, holding time: Int64) -> [(Period, GameBoard?)] {
+        let schedules = game.periodSchedules
+        return boards.withLock { boards in
+            var recent = boards.recentPeriods[game.id] ?? []
+            if recent.count != schedules.count || zip(recent, schedules).contains(where: { $0.schedule != $1 }) { recent = [] }
+            var found: [(Period, GameBoard?)] = []
+            for (index, schedule) in schedules.enumerated() {
+                let period: Period
+                if index < recent.count, recent[index].start <= time, time < recent[index].end {
+                    period = recent[index]
+                } else {
+                    guard let containing = schedule.period(containing: time) else { continue }
+                    period = containing
+                    if index < recent.count { recent[index] = period } else { recent.append(period) }
+                }
+                found.append((period, boards.periods[game.id]?[period.key]))
+            }
+            boards.recentPeriods[game.id] = recent
+            return found
+        }
     }
 
     /// Every period board of `gameId`, current and archived, oldest first.
@@ -114,7 +138,7 @@ extension LeaderboardService {
     }
 
     /// Drops the finished periods of `schedule` beyond the newest `keepArchives`.
-    private static func dropArchives(of game: Game, schedule: PeriodSchedule, now: Int64, in boards: inout Boards) {
+    static func dropArchives(of game: Game, schedule: PeriodSchedule, now: Int64, in boards: inout Boards) {
         let finished = (boards.periods[game.id] ?? [:]).values.compactMap(\.period)
             .filter { $0.schedule == schedule && $0.end <= now }
             .sorted { $0.start > $1.start }

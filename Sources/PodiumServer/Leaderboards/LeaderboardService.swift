@@ -16,6 +16,8 @@ public final class LeaderboardService: Sendable {
         var periods: [String: [String: GameBoard]] = [:]
         /// The current period key of each topic (`gameId@schedule`) at the last ``rollOver()``.
         var current: [String: String] = [:]
+        /// Of each game, the period of each schedule the last score fell in.
+        var recentPeriods: [String: [Period]] = [:]
     }
 
     let boards: Mutex<Boards>
@@ -58,9 +60,11 @@ public final class LeaderboardService: Sendable {
         let replacement = GameBoard(game: game, board: board, updatedAt: clock.now())
         var periods: [String: GameBoard] = [:]
         for periodBoard in periodBoards { if let period = periodBoard.period { periods[period.key] = periodBoard } }
+        let now = clock.now()
         boards.withLock { boards in
             boards.allTime[game.id] = replacement
             boards.periods[game.id] = periods
+            for schedule in game.periodSchedules { Self.dropArchives(of: game, schedule: schedule, now: now, in: &boards) }
         }
     }
 
@@ -125,10 +129,9 @@ public final class LeaderboardService: Sendable {
         )
     }
 
-    /// A player's standing on the board of `period` (all-time when nil); nil if they have
-    /// no entry.
-    func standing(_ gameId: String, period: String? = nil, userId: String) throws(APIError) -> PlayerStanding? {
-        try board(gameId, period: period).withBoard { board, _ in board.standing(of: userId) }
+    /// A player's standing on the all-time board; nil if they have no entry.
+    func standing(_ gameId: String, userId: String) throws(APIError) -> PlayerStanding? {
+        try gameBoard(gameId).standing(of: userId)
     }
 
     /// The player's entry and up to `radius` neighbours on each side.

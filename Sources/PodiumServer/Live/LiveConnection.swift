@@ -1,5 +1,6 @@
 import NIOCore
 import NIOWebSocket
+import PodiumEngine
 import Prometheus
 import Synchronization
 
@@ -14,6 +15,10 @@ final class LiveConnection: Sendable {
     let id: Int
     /// The signed-in user, for authenticated connections.
     let userId: String?
+    /// The signed-in user's country, if their account has one.
+    let countryCode: CountryCode?
+    /// The contract its messages follow.
+    let dialect: LiveDialect
     private let channel: any Channel
     /// The context of the channel's frame encoder: framed bytes written through it skip
     /// the encoder and go straight to the socket.
@@ -28,9 +33,14 @@ final class LiveConnection: Sendable {
     private let awaitingPong = Atomic<Bool>(false)
 
     /// Call on the channel's event loop, once its WebSocket handlers are in place.
-    init(id: Int, userId: String?, channel: any Channel, unwritableBudget: Int, messagesSent: Counter) throws {
+    init(
+        id: Int, userId: String?, countryCode: CountryCode?, dialect: LiveDialect, channel: any Channel, unwritableBudget: Int,
+        messagesSent: Counter
+    ) throws {
         self.id = id
         self.userId = userId
+        self.countryCode = countryCode
+        self.dialect = dialect
         self.channel = channel
         self.unwritableBudget = unwritableBudget
         self.messagesSent = messagesSent
@@ -98,6 +108,7 @@ final class LiveConnection: Sendable {
         channel.eventLoop.execute {
             guard !self.isClosing.load(ordering: .relaxed) else { return }
             self.awaitingPong.store(true, ordering: .relaxed)
+            if self.dialect.pingsInText { self.send(LiveDialect.textPing) }
             self.channel.writeAndFlush(WebSocketFrame(fin: true, opcode: .ping, data: ByteBuffer()), promise: nil)
         }
     }

@@ -6,6 +6,10 @@ extension LiveHub {
     /// Handles one text message from a client: subscribe, unsubscribe or ping. Replies
     /// (states, pong, errors) are queued on the connection.
     func handle(_ text: String, from connection: LiveConnection) {
+        guard connection.dialect == .podium else {
+            handleContractMessage(text, from: connection)
+            return
+        }
         let message: LiveClientMessage
         do {
             message = try JSONDecoder().decode(LiveClientMessage.self, from: Data(text.utf8))
@@ -62,10 +66,18 @@ extension LiveHub {
         }
         var country: CountryCode?
         if scopes.contains(.local) {
-            guard let code = message.countryCode, let parsed = CountryCode.assigned(code) else {
-                return (.validationError, "The local scope needs an ISO 3166-1 alpha-2 countryCode.")
+            // Spec 000 leaves countryCode optional: the player's known country, else the default.
+            if let code = message.countryCode {
+                guard let parsed = CountryCode.assigned(code) else {
+                    return (.validationError, "countryCode '\(code)' is not an ISO 3166-1 alpha-2 code.")
+                }
+                country = parsed
+            } else {
+                let player = connection.userId ?? message.userId
+                country =
+                    connection.countryCode ?? player.flatMap { gameBoard.standing(of: $0)?.entry.countryCode }
+                    ?? configuration.defaultCountryCode
             }
-            country = parsed
         }
         var personalUserId: String?
         if scopes.contains(.personal) {
@@ -95,8 +107,8 @@ extension LiveHub {
                 case .global, .local:
                     let partition: Partition = scope == .global ? .global : .local(country!)
                     subscription.partitions.append(partition)
-                    state.topSubscribers[TopicKey(gameId: topic, partition: partition), default: []].insert(connection.id)
                     view = gameBoard.topView(of: partition)
+                    Self.addTopSubscriber(connection.id, to: TopicKey(gameId: topic, partition: partition), seeing: view, in: &state)
                 case .personal:
                     view = gameBoard.personalView(of: personalUserId!)
                     // An existing topic keeps its last sent standing, so a pending update still
@@ -127,7 +139,10 @@ extension LiveHub {
         for partition in subscription.partitions {
             let key = TopicKey(gameId: gameId, partition: partition)
             state.topSubscribers[key]?.remove(connectionId)
-            if state.topSubscribers[key]?.isEmpty == true { state.topSubscribers[key] = nil }
+            if state.topSubscribers[key]?.isEmpty == true {
+                state.topSubscribers[key] = nil
+                state.lastSentTop[key] = nil
+            }
         }
         if let userId = subscription.personalUserId {
             state.personalSubscribers[gameId]?[userId]?.connections.remove(connectionId)
@@ -135,6 +150,46 @@ extension LiveHub {
                 state.personalSubscribers[gameId]?[userId] = nil
             }
             if state.personalSubscribers[gameId]?.isEmpty == true { state.personalSubscribers[gameId] = nil }
+        }
+    }
+
+    /// Adds a subscriber to a partition's top; the first one records the top it saw, which
+    /// the next update is compared with.
+    private static func addTopSubscriber(_ connectionId: Int, to key: TopicKey, seeing view: LeaderboardView, in state: inout State) {
+        state.topSubscribers[key, default: []].insert(connectionId)
+        if state.lastSentTop[key] == nil { state.lastSentTop[key] = view.entries }
+    }
+
+    /// Subscribes a contract connection to the contract game's global top (and, for
+    /// spec 003, its own standing) and sends the first state in its dialect.
+    func followContractGame(_ connection: LiveConnection) {
+        guard let gameId = leaderboards.defaultGame, let gameBoard = try? leaderboards.gameBoard(gameId) else {
+            connection.send(connection.dialect.error(code: .gameNotFound, message: "No games are configured."))
+            return
+        }
+        let personalUserId = connection.dialect.followsOwnScore ? connection.userId : nil
+        state.withLock { state in
+            let key = TopicKey(gameId: gameId, partition: .global)
+            let view = gameBoard.topView(of: .global)
+            Self.addTopSubscriber(connection.id, to: key, seeing: view, in: &state)
+            if let personalUserId {
+                var topic = state.personalSubscribers[gameId, default: [:]][personalUserId]
+                    ?? PersonalTopic(lastSent: gameBoard.personalView(of: personalUserId).standing)
+                topic.connections.insert(connection.id)
+                state.personalSubscribers[gameId, default: [:]][personalUserId] = topic
+            }
+            state.subscriptions[connection.id, default: [:]][gameId] = Subscription(partitions: [.global], personalUserId: personalUserId)
+            connection.send(connection.dialect.topMessage(view, previous: nil, isInitial: true))
+        }
+    }
+
+    /// Answers a contract client's message: its spec's ping, or an error in its shape.
+    private func handleContractMessage(_ text: String, from connection: LiveConnection) {
+        switch connection.dialect.request(in: text) {
+        case .ping: connection.send(connection.dialect.pong)
+        case .pong: connection.receivedPong()
+        case .nothing: break
+        case .unknown(let reason): connection.send(connection.dialect.error(code: .unknownType, message: reason))
         }
     }
 }

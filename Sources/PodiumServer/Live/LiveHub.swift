@@ -37,8 +37,19 @@ public final class LiveHub: Service, Sendable {
         /// A connection that does not answer a ping within this time is closed (seed 004:
         /// 10 s).
         public var pongTimeout = Duration.seconds(10)
+        /// The country of a `local` subscription that names none, when the player's is not
+        /// known (spec 000's `DEFAULT_COUNTRY_CODE`).
+        public var defaultCountryCode = CountryCode("GB")!
 
         public init() {}
+
+        /// Sets ``defaultCountryCode`` from an ISO 3166-1 alpha-2 code; false if `code` is not
+        /// an assigned one.
+        public mutating func setDefaultCountryCode(_ code: String) -> Bool {
+            guard let country = CountryCode.assigned(code) else { return false }
+            defaultCountryCode = country
+            return true
+        }
     }
 
     let configuration: Configuration
@@ -91,6 +102,9 @@ public final class LiveHub: Service, Sendable {
         /// userId → their connections, oldest first.
         var connectionsByUser: [String: [Int]] = [:]
         var throttle = UpdateThrottle<UpdateTopic>()
+        /// The top last sent on each topic, for the contracts' change checks and spec 002's
+        /// `changes`.
+        var lastSentTop: [TopicKey: [RankedEntry]] = [:]
         var isShuttingDown = false
     }
 
@@ -116,14 +130,16 @@ public final class LiveHub: Service, Sendable {
     }
 
     /// Registers a new connection; nil when the instance is full or shutting down. For a
-    /// signed-in user already at their limit, their oldest connection is closed.
-    /// Call on the channel's event loop.
-    func open(userId: String?, channel: any Channel) throws -> LiveConnection? {
+    /// signed-in user already at their limit, their oldest connection is closed. A
+    /// Podium connection is told `ready`; a contract connection follows the contract game
+    /// and gets its first state. Call on the channel's event loop.
+    func open(identity: Identity?, dialect: LiveDialect = .podium, channel: any Channel) throws -> LiveConnection? {
+        let userId = identity?.userId
         let (connection, replaced) = try state.withLock { state -> (LiveConnection?, LiveConnection?) in
             guard !state.isShuttingDown, state.connections.count < configuration.maxConnections else { return (nil, nil) }
             let connection = try LiveConnection(
-                id: state.nextConnectionId, userId: userId, channel: channel, unwritableBudget: configuration.slowClientBudget,
-                messagesSent: metrics.webSocketMessages
+                id: state.nextConnectionId, userId: userId, countryCode: identity?.countryCode, dialect: dialect, channel: channel,
+                unwritableBudget: configuration.slowClientBudget, messagesSent: metrics.webSocketMessages
             )
             state.nextConnectionId += 1
             state.connections[connection.id] = connection
@@ -145,7 +161,11 @@ public final class LiveHub: Service, Sendable {
         channel.setOption(ChannelOptions.socketOption(.so_sndbuf), value: SocketOptionValue(configuration.socketSendBufferSize))
             .whenFailure { [logger] error in logger.debug("cannot bound the socket send buffer", metadata: ["error": "\(error)"]) }
         metrics.webSocketConnections.increment()
-        connection.send(LiveServerMessage.ready)
+        if dialect.followsContractGame {
+            followContractGame(connection)
+        } else {
+            connection.send(LiveServerMessage.ready)
+        }
         return connection
     }
 
@@ -243,17 +263,40 @@ public final class LiveHub: Service, Sendable {
                 switch send.topic {
                 case .top(let key):
                     guard let subscribers = state.topSubscribers[key], let gameBoard = try? leaderboards.gameBoard(key.gameId) else { continue }
-                    let message = LiveFrame(text: LiveServerMessage.state(gameBoard.topView(of: key.partition), isUpdate: true))
+                    let view = gameBoard.topView(of: key.partition)
+                    let previous = state.lastSentTop.updateValue(view.entries, forKey: key)
+                    // Contracts push their top 10 only when it changed (not ranks past it).
+                    let contractsSee = previous.map { view.entries.topDiffers(from: $0, count: LiveDialect.contractTopCount) } ?? true
+                    let podiumMessage = LiveFrame(text: LiveServerMessage.state(view, isUpdate: true))
+                    var contractMessages: [LiveDialect: LiveFrame] = [:]
                     deliveries.reserveCapacity(deliveries.count + subscribers.count)
-                    for id in subscribers { if let connection = state.connections[id] { deliveries.append((connection, message)) } }
+                    for id in subscribers {
+                        guard let connection = state.connections[id] else { continue }
+                        let dialect = connection.dialect
+                        guard dialect != .podium else {
+                            deliveries.append((connection, podiumMessage))
+                            continue
+                        }
+                        guard contractsSee else { continue }
+                        let message = contractMessages[dialect] ?? LiveFrame(text: dialect.topMessage(view, previous: previous, isInitial: false))
+                        contractMessages[dialect] = message
+                        deliveries.append((connection, message))
+                    }
                 case .personal(let gameId):
                     guard var players = state.personalSubscribers[gameId], let gameBoard = try? leaderboards.gameBoard(gameId) else { continue }
                     for (userId, topic) in players {
                         let view = gameBoard.personalView(of: userId)
                         guard view.standing != topic.lastSent else { continue }
                         players[userId]?.lastSent = view.standing
-                        let message = LiveFrame(text: LiveServerMessage.state(view, isUpdate: true))
-                        for id in topic.connections { if let connection = state.connections[id] { deliveries.append((connection, message)) } }
+                        var messages: [LiveDialect: LiveFrame?] = [:]
+                        for id in topic.connections {
+                            guard let connection = state.connections[id] else { continue }
+                            let message =
+                                messages[connection.dialect]
+                                ?? connection.dialect.personalMessage(view, previous: topic.lastSent).map(LiveFrame.init(text:))
+                            messages[connection.dialect] = message
+                            if let message { deliveries.append((connection, message)) }
+                        }
                     }
                     state.personalSubscribers[gameId] = players
                 }

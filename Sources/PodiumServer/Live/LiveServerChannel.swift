@@ -9,7 +9,8 @@ import NIOHTTPTypesHTTP1
 import NIOWebSocket
 
 /// Every accepted connection: HTTP/1.1 served by the router (within the limits that
-/// ``HTTPConnectionGuard`` keeps), or, for an upgrade request to `/ws`, a live WebSocket
+/// ``HTTPConnectionGuard`` keeps), or, for an upgrade request to a live path (`/ws`, `/`
+/// and the contracts' paths, ``LiveDialect``), a live WebSocket
 /// served by channel handlers alone (``LiveChannelHandler``). A connection past the HTTP
 /// cap is answered 503 at once and closed.
 ///
@@ -55,7 +56,9 @@ struct LiveServerChannel: ServerChildChannel, HTTPChannelHandler {
                         if case .refused = decision.outcome { return nil }
                         // A WebSocket from here: the hub counts it and its pings time it.
                         HTTPConnectionGuard.remove(from: channel)
-                        return HTTPHeaders([(RequestMiddleware.requestIdHeader.rawName, decision.requestId)])
+                        var headers = HTTPHeaders([(RequestMiddleware.requestIdHeader.rawName, decision.requestId)])
+                        if let subprotocol = decision.subprotocol { headers.add(name: "Sec-WebSocket-Protocol", value: subprotocol) }
+                        return headers
                     }
                 },
                 upgradePipelineHandler: { channel, _ in
@@ -127,18 +130,25 @@ struct LiveUpgrades: Sendable {
     /// What becomes of one upgrade request.
     struct Admission: Sendable {
         enum Outcome: Sendable {
-            /// A live connection of `userId` (nil: anonymous).
-            case live(userId: String?)
+            /// A live connection of `identity` (nil: anonymous, or a spec 004 client that
+            /// signs in with its first frame).
+            case live(identity: Identity?)
             /// A live connection that is told why its token was refused, then closed:
             /// browsers cannot read the answer to a refused upgrade.
             case tokenRefused(APIError)
-            /// No upgrade: the instance is full, or the path is not `/ws`.
+            /// No upgrade: the instance is full, the path is not a live one, or a contract
+            /// that needs a token at the upgrade got none or a bad one.
             case refused(APIError)
         }
 
         var outcome: Outcome
         var requestId: String
         var path: String
+        /// The contract of the path (Podium's for an unknown one, which is refused).
+        var dialect: LiveDialect
+        /// The first subprotocol the client offered in `Sec-WebSocket-Protocol`, echoed back
+        /// as browsers require (spec 001 sends its JWT there).
+        var subprotocol: String?
         var start: ContinuousClock.Instant
     }
 
@@ -153,14 +163,20 @@ struct LiveUpgrades: Sendable {
     func admit(_ head: HTTPRequestHead, on channel: any Channel) -> EventLoopFuture<Admission> {
         let uri = URI(head.uri)
         let path = uri.path
+        let offered = head.headers[canonicalForm: "Sec-WebSocket-Protocol"].map(String.init)
         var admission = Admission(
-            outcome: .live(userId: nil),
-            requestId: RequestMiddleware.requestId(given: head.headers.first(name: RequestMiddleware.requestIdHeader.rawName)),
+            outcome: .live(identity: nil),
+            requestId: RequestMiddleware.requestId(
+                given: head.headers.first(name: RequestMiddleware.requestIdHeader.rawName)
+                    ?? head.headers.first(name: RequestMiddleware.correlationIdHeader.rawName)
+            ),
             path: path,
+            dialect: LiveDialect(path: path) ?? .podium,
+            subprotocol: offered.first,
             start: .now
         )
-        guard path == "/ws" else {
-            admission.outcome = .refused(APIError(.notFound, "WebSockets are served at /ws."))
+        guard LiveDialect(path: path) != nil else {
+            admission.outcome = .refused(APIError(.notFound, "WebSockets are served at /ws and the paths of docs/compatibility.md."))
             return channel.eventLoop.makeSucceededFuture(admission)
         }
         guard hub.acceptsConnections else {
@@ -172,29 +188,51 @@ struct LiveUpgrades: Sendable {
         let token =
             Authenticator.bearerToken(ofAuthorization: head.headers.first(name: "Authorization"))
             ?? uri.queryParameters["token"].map(String.init)
-        guard let token else { return channel.eventLoop.makeSucceededFuture(admission) }
+            ?? offered.first(where: Self.looksLikeJWT)
+        let refusesAtUpgrade = admission.dialect.tokenPolicy == .requiredAtUpgrade
+        guard let token else {
+            if refusesAtUpgrade {
+                admission.outcome = .refused(
+                    .unauthorized("This socket needs an access token: ?token=, Authorization: Bearer or Sec-WebSocket-Protocol.")
+                )
+            }
+            return channel.eventLoop.makeSucceededFuture(admission)
+        }
         var requestLogger = logger
         requestLogger[metadataKey: "request_id"] = .string(admission.requestId)
         return channel.eventLoop.makeFutureWithTask { [authenticator, admission, requestLogger] in
             var admission = admission
             do {
-                admission.outcome = .live(userId: try await authenticator.identity(for: token, logger: requestLogger).userId)
+                admission.outcome = .live(identity: try await authenticator.identity(for: token, logger: requestLogger))
             } catch {
-                admission.outcome = .tokenRefused(error as? APIError ?? .unauthorized("The access token is not valid."))
+                let refusal = error as? APIError ?? .unauthorized("The access token is not valid.")
+                admission.outcome = refusesAtUpgrade ? .refused(refusal) : .tokenRefused(refusal)
             }
             return admission
         }
     }
 
+    /// Whether an offered subprotocol is a JWT (three base64url parts) rather than a name.
+    private static func looksLikeJWT(_ text: String) -> Bool {
+        text.split(separator: ".", omittingEmptySubsequences: false).count == 3 && text.utf8.count > 20
+    }
+
     /// Adds the live handlers to an upgraded channel.
     func start(_ admission: Admission, on channel: any Channel) throws {
-        let (userId, refusal): (String?, APIError?) =
+        let (identity, refusal): (Identity?, APIError?) =
             switch admission.outcome {
-            case .live(let userId): (userId, nil)
+            case .live(let identity): (identity, nil)
             case .tokenRefused(let error), .refused(let error): (nil, error)
             }
+        let signsInWithFirstFrame = identity == nil && admission.dialect.tokenPolicy == .requiredAtUpgradeOrFirstFrame
+        var requestLogger = logger
+        requestLogger[metadataKey: "request_id"] = .string(admission.requestId)
         try channel.pipeline.syncOperations.addHandler(
-            LiveChannelHandler(hub: hub, userId: userId, refusal: refusal, maxMessageSize: maxFrameSize)
+            LiveChannelHandler(
+                hub: hub, identity: identity, dialect: admission.dialect, refusal: refusal,
+                signIn: signsInWithFirstFrame ? FirstFrameSignIn(authenticator: authenticator, logger: requestLogger) : nil,
+                maxMessageSize: maxFrameSize
+            )
         )
         record(admission, status: 101)
     }
@@ -219,7 +257,7 @@ struct LiveUpgrades: Sendable {
     /// The metrics and log line of an upgrade request, as for every request.
     private func record(_ admission: Admission, status: Int) {
         RequestMiddleware.record(
-            method: "GET", route: admission.path == "/ws" ? "/ws" : "unmatched", path: admission.path, status: status,
+            method: "GET", route: LiveDialect(path: admission.path) != nil ? admission.path : "unmatched", path: admission.path, status: status,
             since: admission.start, requestId: admission.requestId, metrics: metrics, accessLog: accessLog, logger: logger
         )
     }

@@ -16,11 +16,19 @@ struct RequestMiddleware: RouterMiddleware {
     let accessLog: AccessLog
 
     static let requestIdHeader = HTTPField.Name("X-Request-Id")!
-    static let submissionRoutes: Set<String> = ["/score", "/api/scores/submit", "/api/actions/complete", "/api/action/complete"]
+    /// Spec 003's name for the request id: taken when sent, and echoed under that name.
+    static let correlationIdHeader = HTTPField.Name("X-Correlation-ID")!
+    /// Paths whose errors carry `"success": false` (specs 002 and 003).
+    static let successEnvelopePrefix = "/api/v1/"
+    static let submissionRoutes: Set<String> = [
+        "/score", "/api/scores/submit", "/api/actions/complete", "/api/action/complete", "/users/{userId}/actions/{actionId}",
+        "/api/v1/scores/update",
+    ]
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let start = ContinuousClock.now
-        let requestId = Self.requestId(given: request.headers[Self.requestIdHeader])
+        let correlationId = request.headers[Self.correlationIdHeader]
+        let requestId = Self.requestId(given: request.headers[Self.requestIdHeader] ?? correlationId)
         var context = context
         context.logger[metadataKey: "request_id"] = .string(requestId)
         var response: Response
@@ -28,11 +36,13 @@ struct RequestMiddleware: RouterMiddleware {
         do {
             response = try await next(request, context)
         } catch {
-            let apiError = Self.apiError(answering: error, logger: context.logger)
+            var apiError = Self.apiError(answering: error, logger: context.logger)
+            apiError.reportsSuccess = request.uri.path.hasPrefix(Self.successEnvelopePrefix)
             errorCode = apiError.code.rawValue
             response = try apiError.response(from: request, context: context)
         }
         response.headers[Self.requestIdHeader] = requestId
+        if correlationId != nil { response.headers[Self.correlationIdHeader] = requestId }
         let route = Self.routeLabel(endpointPath: context.endpointPath)
         Self.record(
             method: request.method.rawValue, route: route, path: request.uri.path, status: response.status.code, since: start,

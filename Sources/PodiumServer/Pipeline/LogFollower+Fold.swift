@@ -74,18 +74,22 @@ extension LogFollower {
         }
     }
 
-    /// Adds or redefines a game at log position `sequence`. Under the same ranking rules the
-    /// boards are kept; under new rules they are refolded from the log up to `sequence`.
+    /// Adds or redefines a game at log position `sequence`. Under the same ranking rules and
+    /// periods the boards are kept; under new rules or periods they are refolded from the
+    /// log up to `sequence` (so a schedule's boards always hold every score accepted in
+    /// their periods, whether folded live or replayed).
     /// Either way every view of the game takes the version `sequence` and its subscribers
     /// get it.
     func define(_ game: Game, at sequence: Int64) async {
         let board: Board
         var periodBoards: [GameBoard] = []
         let now = leaderboards.clock.now()
-        if let current = try? leaderboards.gameBoard(game.id), current.game.rulesFingerprint == game.rulesFingerprint {
+        if let current = try? leaderboards.gameBoard(game.id), current.game.rulesFingerprint == game.rulesFingerprint,
+            current.game.periodSchedules == game.periodSchedules
+        {
             board = Self.copy(current, as: game)
             for periodBoard in leaderboards.periodBoards(of: game.id) {
-                guard let period = periodBoard.period, game.periodSchedules.contains(period.schedule) else { continue }
+                guard let period = periodBoard.period else { continue }
                 periodBoards.append(GameBoard(game: game, period: period, board: Self.copy(periodBoard, as: game), updatedAt: now))
             }
         } else if (try? leaderboards.gameBoard(game.id)) == nil {

@@ -16,7 +16,7 @@ import Synchronization
 public final class LogFollower: Service, Sendable {
     public struct Configuration: Sendable {
         /// How often boards are snapshotted (also at shutdown).
-        public var snapshotInterval = Duration.seconds(60)
+        public var snapshotInterval = Duration.seconds(10)
         /// Events read per query, at start-up and when catching up.
         public var readLimit = 10_000
         /// How often a shared log is read even when no notification came.

@@ -61,9 +61,10 @@ struct LeaderboardController {
         let gameId = try context.parameters.require("gameId")
         let userId = try context.parameters.require("userId")
         let period = request.uri.queryParameters["period"].map(String.init)
-        guard let standing = try leaderboards.standing(gameId, period: period, userId: userId) else { throw APIError.playerNotFound(userId) }
+        let board = try leaderboards.board(gameId, period: period)
+        guard let standing = board.standing(of: userId) else { throw APIError.playerNotFound(userId) }
         var json = JSONWriter(capacity: 512)
-        standing.write(to: &json, gameId: gameId)
+        standing.write(to: &json, gameId: gameId, period: board.period)
         return .json(json.buffer)
     }
 
@@ -213,10 +214,12 @@ extension Game {
 }
 
 extension PlayerStanding {
-    /// `{gameId, entry, globalRank, localRank?, globalTotal, localTotal?}`.
-    func write(to json: inout JSONWriter, gameId: String) {
+    /// `{gameId, period?, entry, globalRank, localRank?, globalTotal, localTotal?}`; `period`
+    /// is the key of a period board's standing.
+    func write(to json: inout JSONWriter, gameId: String, period: Period? = nil) {
         json.beginObject()
         json.field("gameId", gameId)
+        if let period { json.field("period", period.key) }
         json.key("entry")
         entry.write(to: &json)
         json.field("globalRank", Int64(entry.rank))

@@ -44,14 +44,8 @@ struct RunController {
         let body = try await request.decodeJSON(as: SessionRequest.self, limit: maxBodySize)
         _ = try leaderboards.game(body.gameId)
         let token = Hex.random()
-        let now = Timestamp.now()
-        let session = RunSession(
-            tokenHash: RunSession.hash(token), userId: identity.userId, gameId: body.gameId, issuedAt: now,
-            expiresAt: now + sessionLifetime
-        )
-        let stored = try await accounts.createSession(session)
-        // A valid token of an account that is gone (a memory store restarted with the same secret).
-        guard stored else { throw APIError.unauthorized("The account no longer exists.") }
+        let session = try await accounts.startSession(token: token, for: identity, game: body.gameId, lifetime: sessionLifetime)
+        let now = session.issuedAt
         if sweeper.isDue(now: now) {
             do {
                 let deleted = try await accounts.deleteSessions(expiredBefore: now - ExpiredSessionSweeper.retention)
@@ -155,6 +149,22 @@ final class ExpiredSessionSweeper: Sendable {
             next = now + Self.interval
             return true
         }
+    }
+}
+
+extension AccountStore {
+    /// Stores a new run session of `token` (its hash), bound to the user and the game, valid
+    /// `lifetime` milliseconds from now: a run token, spec 001's action instance, spec
+    /// 003's score token.
+    /// - Throws: `UNAUTHORIZED` when the token's account no longer exists (a memory store
+    ///   restarted with the same secret).
+    func startSession(token: String, for identity: Identity, game gameId: String, lifetime: Int64) async throws -> RunSession {
+        let now = Timestamp.now()
+        let session = RunSession(
+            tokenHash: RunSession.hash(token), userId: identity.userId, gameId: gameId, issuedAt: now, expiresAt: now + lifetime
+        )
+        guard try await createSession(session) else { throw APIError.unauthorized("The account no longer exists.") }
+        return session
     }
 }
 

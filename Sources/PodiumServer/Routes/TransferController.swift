@@ -37,18 +37,19 @@ final class TransferController: Sendable {
     @Sendable func export(_ request: Request, context: PodiumRequestContext) async throws -> Response {
         _ = try context.requireAdmin()
         let gameId = try context.parameters.require("gameId")
-        let gameBoard = try leaderboards.gameBoard(gameId)
         let query = request.uri.queryParameters
-        try Self.checkPeriod(query["period"].map(String.init))
+        let gameBoard = try leaderboards.board(gameId, period: query["period"].map(String.init))
         let format = try Self.format(query["format"].map(String.init) ?? "csv")
         let (entries, version) = gameBoard.withBoard { board, _ in
             (board.entries(in: .global, fromRank: 1, limit: board.playerCount), board.version)
         }
-        let body = StandingsFile.encode(entries, gameId: gameId, version: version, exportedAt: Timestamp.now(), as: format)
+        let period = gameBoard.period?.key ?? PeriodSchedule.allTime.name
+        let body = StandingsFile.encode(entries, gameId: gameId, period: period, version: version, exportedAt: Timestamp.now(), as: format)
+        let name = gameBoard.period.map { "\(gameId)-\($0.key)" } ?? gameId
         return Response(
             status: .ok,
             headers: [
-                .contentType: format.contentType, .contentDisposition: #"attachment; filename="\#(gameId).\#(format.rawValue)""#,
+                .contentType: format.contentType, .contentDisposition: #"attachment; filename="\#(name).\#(format.rawValue)""#,
             ],
             body: .init(byteBuffer: body)
         )
@@ -137,12 +138,6 @@ final class TransferController: Sendable {
             }
             return logged
         }
-    }
-
-    /// `all-time`, the only period until seasons are built.
-    static func checkPeriod(_ period: String?) throws(APIError) {
-        guard let period, period != StandingsFile.allTime else { return }
-        throw APIError.validation("period must be all-time: boards have no seasons yet.")
     }
 
     static func format(_ name: String) throws(APIError) -> StandingsFile.Format {

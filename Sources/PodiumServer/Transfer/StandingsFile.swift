@@ -13,14 +13,13 @@ enum StandingsFile {
         var contentType: String { self == .csv ? "text/csv; charset=utf-8" : "application/json; charset=utf-8" }
     }
 
-    /// The only period a board has until seasons exist: every score ever applied.
-    static let allTime = "all-time"
     /// The columns of an export, in order; an import reads them by name.
     static let columns = ["rank", "userId", "displayName", "countryCode", "score", "achievedAt"]
 
-    /// The entries of one board at one version, in rank order.
+    /// The entries of one board at one version, in rank order; `period` is `all-time` or a
+    /// period's key.
     static func encode(
-        _ entries: [RankedEntry], gameId: String, version: UInt64, exportedAt: Int64, as format: Format
+        _ entries: [RankedEntry], gameId: String, period: String, version: UInt64, exportedAt: Int64, as format: Format
     ) -> ByteBuffer {
         switch format {
         case .csv:
@@ -39,7 +38,7 @@ enum StandingsFile {
             var json = JSONWriter(capacity: 256 + entries.count * 140)
             json.beginObject()
             json.field("gameId", gameId)
-            json.field("period", allTime)
+            json.field("period", period)
             json.field("version", Int64(version))
             json.field("exportedAt", Timestamp.format(exportedAt))
             json.field("players", Int64(entries.count))

@@ -63,7 +63,8 @@ struct LogBenchCommand: AsyncParsableCommand {
                 let country = CountryCode(String([letters[player % 26], letters[player / 26 % 26]]))
                 return LoggedEvent(
                     gameId: game, userId: "player-\(player)", displayName: "P\(player)", countryCode: country,
-                    score: Int64(random.below(maxScore)), achievedAt: 1_790_000_000_000 + Int64(index), source: .ingest
+                    score: Int64(random.below(maxScore)), achievedAt: 1_790_000_000_000 + Int64(index), source: .ingest,
+                    acceptedAt: 1_790_000_000_000 + Int64(index)
                 )
             }
             try await append(batch)

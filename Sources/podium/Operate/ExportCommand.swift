@@ -11,7 +11,7 @@ struct ExportCommand: AsyncParsableCommand {
     @Option(help: "The game whose board is written.")
     var game: String
 
-    @Option(help: "The period: all-time, the only one (boards have no seasons yet).")
+    @Option(help: "The board: all-time, a schedule's current period (daily, weekly, monthly) or a kept period's key (2026-12-01, 2026-W49, 2026-12).")
     var period = "all-time"
 
     @Option(help: "csv or json.")
@@ -23,7 +23,6 @@ struct ExportCommand: AsyncParsableCommand {
     @OptionGroup var connection: AdminConnection
 
     func validate() throws {
-        guard period == "all-time" else { throw ValidationError("--period must be all-time: boards have no seasons yet.") }
         guard ["csv", "json"].contains(format) else { throw ValidationError("--format must be csv or json.") }
     }
 

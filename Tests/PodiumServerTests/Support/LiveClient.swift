@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import HummingbirdWSClient
 import Logging
 import NIOWebSocket
@@ -20,14 +21,24 @@ final class LiveClient: Sendable {
         self.task = task
     }
 
-    /// Connects and waits for the server's `ready`.
+    /// Connects to `/ws` and waits for the server's `ready`.
     static func connect(port: Int, query: String = "", maxFrameSize: Int = 1 << 16) async throws -> LiveClient {
+        let client = try await open(port: port, path: "/ws", query: query, maxFrameSize: maxFrameSize)
+        let ready = try await client.nextMessage()
+        guard ready["type"] as? String == "ready" else { throw TestFailure("expected ready, got \(ready)") }
+        return client
+    }
+
+    /// Connects to `path` (a contract's socket) with `headers`, waiting for nothing.
+    static func open(
+        port: Int, path: String, query: String = "", headers: HTTPFields = [:], maxFrameSize: Int = 1 << 16
+    ) async throws -> LiveClient {
         let (messages, outgoing) = AsyncStream.makeStream(of: String.self)
         let box = EventBox()
         let task = Task {
             let close = try? await WebSocketClient.connect(
-                url: "ws://127.0.0.1:\(port)/ws\(query)",
-                configuration: .init(maxFrameSize: maxFrameSize, autoPing: .disabled),
+                url: "ws://127.0.0.1:\(port)\(path)\(query)",
+                configuration: .init(maxFrameSize: maxFrameSize, additionalHeaders: headers, autoPing: .disabled),
                 logger: Logger(label: "live-client")
             ) { inbound, outbound, _ in
                 try await withThrowingTaskGroup(of: Void.self) { group in
@@ -42,10 +53,7 @@ final class LiveClient: Sendable {
             }
             await box.push(.closed(close?.closeCode))
         }
-        let client = LiveClient(box: box, outgoing: outgoing, task: task)
-        let ready = try await client.nextMessage()
-        guard ready["type"] as? String == "ready" else { throw TestFailure("expected ready, got \(ready)") }
-        return client
+        return LiveClient(box: box, outgoing: outgoing, task: task)
     }
 
     func send(_ text: String) { outgoing.yield(text) }
@@ -61,6 +69,15 @@ final class LiveClient: Sendable {
         case .message(let text): return try JSON.object(text)
         case .closed(let code): throw TestFailure("connection closed (\(String(describing: code))) while waiting for a message")
         case nil: throw TestFailure("no message within \(timeout)")
+        }
+    }
+
+    /// The first message that satisfies `condition`, skipping the others; fails when none
+    /// comes within `timeout` of the last one.
+    func nextMessage(timeout: Duration = .seconds(10), where condition: ([String: Any]) -> Bool) async throws -> [String: Any] {
+        while true {
+            let message = try await nextMessage(timeout: timeout)
+            if condition(message) { return message }
         }
     }
 

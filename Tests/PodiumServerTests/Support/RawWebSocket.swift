@@ -62,14 +62,20 @@ final class RawWebSocket: Sendable {
     /// Reads until the server closes the connection (at most 10 s of silence) and returns
     /// the frames after the upgrade response.
     func framesUntilClosed() async throws -> [Frame] {
+        try await upgradeUntilClosed().frames
+    }
+
+    /// The upgrade response's head and the frames after it, read until the server closes.
+    func upgradeUntilClosed() async throws -> (head: String, frames: [Frame]) {
         let bytes = try await socket.bytesUntilClosed()
         guard let headerEnd = bytes.firstRange(of: Array("\r\n\r\n".utf8))?.upperBound else {
             throw TestFailure("no upgrade response: \(String(decoding: bytes, as: UTF8.self))")
         }
-        guard String(decoding: bytes[..<headerEnd], as: UTF8.self).hasPrefix("HTTP/1.1 101") else {
+        let head = String(decoding: bytes[..<headerEnd], as: UTF8.self)
+        guard head.hasPrefix("HTTP/1.1 101") else {
             throw TestFailure("the upgrade was refused: \(String(decoding: bytes, as: UTF8.self))")
         }
-        return try Self.frames(in: bytes[headerEnd...])
+        return (head, try Self.frames(in: bytes[headerEnd...]))
     }
 
     /// Everything the server sends until it closes the connection, as text (for answers
