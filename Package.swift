@@ -33,10 +33,21 @@ let package = Package(
             // lock; dynamic exclusivity checks on their stored arrays cost ~10% of an apply.
             swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"])]
         ),
+        // DynamoDB's JSON protocol with Signature Version 4, over AsyncHTTPClient: only the
+        // calls Podium makes (there is no AWS SDK for Swift here).
+        .target(
+            name: "DynamoDB",
+            dependencies: [
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
         .target(
             name: "PodiumServer",
             dependencies: [
                 "PodiumEngine",
+                "DynamoDB",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
@@ -68,6 +79,7 @@ let package = Package(
             dependencies: [
                 "PodiumEngine",
                 "PodiumServer",
+                "DynamoDB",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]
@@ -77,6 +89,7 @@ let package = Package(
             name: "PodiumServerTests",
             dependencies: [
                 "PodiumServer",
+                "DynamoDB",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

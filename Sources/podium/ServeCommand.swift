@@ -37,6 +37,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Seconds between board snapshots (also taken at shutdown). Env: PODIUM_SNAPSHOT_INTERVAL. Default 10 (seed 000).")
     var snapshotInterval: Int?
 
+    @Option(help: "Seconds between flushes of changed boards to DynamoDB (DDB_TABLE_LEADERBOARD_SNAPSHOTS). Env: PODIUM_DYNAMODB_FLUSH_INTERVAL. Default 10.")
+    var dynamodbFlushInterval: Int?
+
     @Option(help: "Seconds a shutdown waits for requests in flight before closing their connections. Env: PODIUM_SHUTDOWN_GRACE. Default 5.")
     var shutdownGrace: Int?
 
@@ -134,6 +137,11 @@ struct ServeCommand: AsyncParsableCommand {
         if let seconds = try Self.positive(snapshotInterval ?? Self.integer(environment, "PODIUM_SNAPSHOT_INTERVAL"), "the snapshot interval") {
             configuration.follower.snapshotInterval = .seconds(seconds)
         }
+        if let seconds = try Self.positive(
+            dynamodbFlushInterval ?? Self.integer(environment, "PODIUM_DYNAMODB_FLUSH_INTERVAL"), "the DynamoDB flush interval"
+        ) {
+            configuration.follower.replicaFlushInterval = .seconds(seconds)
+        }
         if let seconds = try Self.positive(shutdownGrace ?? Self.integer(environment, "PODIUM_SHUTDOWN_GRACE"), "the shutdown grace") {
             configuration.shutdownGrace = .seconds(seconds)
         }
@@ -223,6 +231,11 @@ struct ServeCommand: AsyncParsableCommand {
             scoreTokenRateLimit, "PODIUM_SCORE_TOKEN_RATE_LIMIT", "the score token rate limit", else: contracts.scoreTokensPerMinute
         )
         configuration.contracts = contracts
+        do {
+            configuration.dynamoDB = try DynamoDBSettings(environment: environment)
+        } catch {
+            throw ValidationError(error.description)
+        }
         let levelName = logLevel ?? environment["PODIUM_LOG_LEVEL"] ?? "info"
         guard let level = Logger.Level(rawValue: levelName) else { throw ValidationError("unknown log level '\(levelName)'.") }
         let formatName = logFormat ?? environment["PODIUM_LOG_FORMAT"] ?? "text"
@@ -231,9 +244,6 @@ struct ServeCommand: AsyncParsableCommand {
         }
         LoggingSystem.bootstrap { PodiumLogHandler(label: $0, format: format, level: level) }
         let logger = Logger(label: "podium")
-        if environment.keys.contains(where: { $0.hasPrefix("DDB_") }) {
-            logger.warning("DDB_* is set but not used: DynamoDB snapshots are not built; boards are snapshotted into the SQLite file")
-        }
         let application: PodiumApplication
         do {
             application = try await PodiumApplication(configuration: configuration, logger: logger)

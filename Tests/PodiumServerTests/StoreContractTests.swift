@@ -27,6 +27,23 @@ struct StoreContractTests {
         }
     }
 
+    @Test("a player's history is their score events in one game, newest first", arguments: stores)
+    func scoreHistory(kind: TestStore.Kind) async throws {
+        try await TestStore.with(kind) { store in
+            var events = [Self.score(user: "ann", score: 5), Self.score(user: "bob", score: 7), Self.score(user: "ann", score: 3)]
+            events.append(LoggedEvent(gameId: "g", kind: .removal, userId: "ann", achievedAt: 2_000, source: .admin))
+            events.append(LoggedEvent(gameId: "other", userId: "ann", displayName: "ANN", score: 9, achievedAt: 1_009, source: .run, reference: "run-1"))
+            events.append(Self.score(user: "ann", score: 8))
+            _ = try await store.append(events)
+            let history = try await store.scoreHistory(gameId: "g", userId: "ann", limit: 10)
+            #expect(history.map(\.score) == [8, 3, 5])
+            #expect(history.allSatisfy { $0.kind == .score && $0.gameId == "g" && $0.userId == "ann" })
+            #expect(try await store.scoreHistory(gameId: "g", userId: "ann", limit: 2).map(\.score) == [8, 3])
+            #expect(try await store.scoreHistory(gameId: "other", userId: "ann", limit: 10).map(\.reference) == ["run-1"])
+            #expect(try await store.scoreHistory(gameId: "g", userId: "nobody", limit: 10).isEmpty)
+        }
+    }
+
     @Test("a log read in pages returns every event once, in order, with its fields", arguments: stores)
     func readsInPages(kind: TestStore.Kind) async throws {
         try await TestStore.with(kind) { store in

@@ -1,3 +1,4 @@
+import DynamoDB
 import Foundation
 import Hummingbird
 import HummingbirdCore
@@ -18,6 +19,10 @@ public struct PodiumApplication: Sendable {
     public let readiness: Readiness
     public let store: any PodiumStore
     public let follower: LogFollower
+    /// The boards' copy in DynamoDB, if configured.
+    public let replica: SnapshotReplica?
+    /// The scores' copy in DynamoDB (`DDB_TABLE_SCORES`), if configured.
+    public let scoreHistory: ScoreHistoryRecorder?
     public let writer: LogWriter
     let tokens: TokenService
     /// Spec 003's score tokens.
@@ -50,6 +55,8 @@ public struct PodiumApplication: Sendable {
         announcements = Announcements()
         leaderboards = LeaderboardService(registry: registry, clock: configuration.clock)
         readiness = Readiness()
+        replica = try await Self.openReplica(configuration, metrics: metrics, logger: logger)
+        scoreHistory = try await Self.openScoreHistory(configuration, metrics: metrics)
         let origin = Hex.random(bytes: 8)
         fleetConnections = (store as? any LiveConnectionDirectory).map {
             FleetConnections(directory: $0, instance: origin, limit: configuration.live.maxConnectionsPerUser, logger: logger)
@@ -59,7 +66,7 @@ public struct PodiumApplication: Sendable {
         )
         follower = LogFollower(
             origin: origin,
-            store: store, leaderboards: leaderboards, hub: hub, bans: bans, announcements: announcements, readiness: readiness,
+            store: store, replica: replica, scoreHistory: scoreHistory, leaderboards: leaderboards, hub: hub, bans: bans, announcements: announcements, readiness: readiness,
             metrics: metrics, configuration: configuration.follower, logger: logger
         )
         writer = LogWriter(store: store, follower: follower, leaderboards: leaderboards, metrics: metrics, logger: logger)
@@ -107,6 +114,52 @@ public struct PodiumApplication: Sendable {
         }
     }
 
+    /// The DynamoDB copy of the boards, its table checked: nil unless configured.
+    /// - Throws: ``ConfigurationError`` if the table cannot be used.
+    static func openReplica(_ configuration: ServerConfiguration, metrics: PodiumMetrics, logger: Logger) async throws -> SnapshotReplica? {
+        guard let settings = configuration.dynamoDB else { return nil }
+        let client = try DynamoDBClient(configuration: settings.client)
+        try await checkTables([settings.snapshotTable], settings: settings, client: client)
+        return SnapshotReplica(
+            store: DynamoDBSnapshotStore(client: client, table: settings.snapshotTable, chunkSize: settings.snapshotChunkSize),
+            restoresBoards: configuration.storage == .memory, metrics: metrics, logger: logger
+        )
+    }
+
+    /// The DynamoDB score history, its table checked: nil unless `DDB_TABLE_SCORES` is set.
+    static func openScoreHistory(_ configuration: ServerConfiguration, metrics: PodiumMetrics) async throws -> ScoreHistoryRecorder? {
+        guard let settings = configuration.dynamoDB, let table = settings.scoreTable else { return nil }
+        let client = try DynamoDBClient(configuration: settings.client)
+        try await checkTables([table], settings: settings, client: client)
+        return ScoreHistoryRecorder(
+            history: DynamoDBScoreHistory(client: client, table: table), retryInterval: configuration.follower.replicaFlushInterval,
+            metrics: metrics, logger: Logger(label: "podium")
+        )
+    }
+
+    /// Checks that each table exists and is active.
+    /// - Throws: ``ConfigurationError`` naming the table and why it cannot be used.
+    static func checkTables(_ tables: [String], settings: DynamoDBSettings, client: DynamoDBClient) async throws {
+        for table in tables {
+            let status: String
+            do {
+                status = try await client.describeTable(table)
+            } catch {
+                throw ConfigurationError("cannot use DynamoDB table '\(table)' at \(settings.client.endpoint): \(error)")
+            }
+            guard status == "ACTIVE" || status == "UPDATING" else {
+                throw ConfigurationError("DynamoDB table '\(table)' at \(settings.client.endpoint) is \(status), not ACTIVE")
+            }
+        }
+    }
+
+    /// Where players' histories are read: DynamoDB's score history over the memory store
+    /// (which forgets at exit), else the store's log.
+    var historySource: any ScoreHistorySource {
+        if configuration.storage == .memory, let history = scoreHistory?.history { return history }
+        return store
+    }
+
     /// The router with every route.
     func makeRouter() -> Router<PodiumRequestContext> {
         let router = Router(context: PodiumRequestContext.self)
@@ -115,7 +168,7 @@ public struct PodiumApplication: Sendable {
         let submissions = RateLimiter("submissions", limit: configuration.scoreSubmissionsPerMinute, per: .seconds(60), store: store)
         let bodyLimit = configuration.maxBodySize
         HealthController(readiness: readiness, metrics: metrics).addRoutes(to: router)
-        LeaderboardController(leaderboards: leaderboards).addRoutes(to: router)
+        LeaderboardController(leaderboards: leaderboards, history: historySource).addRoutes(to: router)
         IngestController(leaderboards: leaderboards, writer: writer, secret: configuration.ingestSecret, maxBodySize: bodyLimit)
             .addRoutes(to: router)
         let auth = AuthController(
@@ -234,6 +287,7 @@ public struct PodiumApplication: Sendable {
                     "address": "\(channel.localAddress?.description ?? "?")", "storage": "\(configuration.storage)",
                     "data": "\(configuration.dataLocation)", "games": "\(configuration.gamesFile ?? "built in")",
                     "pages": "\(configuration.publicDirectory ?? "built in")",
+                    "dynamodb": "\(configuration.dynamoDB.map { "table \($0.snapshotTable) at \($0.client.endpoint)" } ?? "off")",
                 ]
             )
             await onServerRunning(channel)

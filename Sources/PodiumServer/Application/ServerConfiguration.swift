@@ -97,6 +97,8 @@ public struct ServerConfiguration: Sendable {
     public var follower = LogFollower.Configuration()
     /// The defaults of specs 001-004 where they differ (docs/compatibility.md).
     public var contracts = ContractConfiguration()
+    /// The boards' copy in DynamoDB (spec 000); nil keeps them out of DynamoDB.
+    public var dynamoDB: DynamoDBSettings?
 
     public init() {}
 

@@ -25,6 +25,11 @@ public final class PodiumMetrics: Sendable {
     let commitGroupSize: ValueHistogram
     let restoreSeconds: Gauge
     let followerReadErrors: Counter
+    let dynamoDBBoardsWritten: Counter
+    let dynamoDBWriteErrors: Counter
+    let dynamoDBPendingBoards: Gauge
+    let dynamoDBHistoryWriteErrors: Counter
+    let dynamoDBHistoryPending: Gauge
     let firstPagesFromTheEventLoop: Counter
     /// The labelled series already made, so a request finds its own with one lookup.
     private let requestSeries = LabelledSeries<RequestLabels, (requests: Counter, duration: DurationHistogram)>()
@@ -88,6 +93,21 @@ public final class PodiumMetrics: Sendable {
         )
         followerReadErrors = registry.makeCounter(
             descriptor: .init(namespace: "podium", subsystem: "log", metricName: "read_errors", unitName: "total", helpText: "Failed reads of the log by this instance's follower.")
+        )
+        dynamoDBBoardsWritten = registry.makeCounter(
+            descriptor: .init(namespace: "podium", subsystem: "dynamodb", metricName: "boards_written", unitName: "total", helpText: "Boards written to DynamoDB (snapshot and top-N items).")
+        )
+        dynamoDBWriteErrors = registry.makeCounter(
+            descriptor: .init(namespace: "podium", subsystem: "dynamodb", metricName: "write_errors", unitName: "total", helpText: "Flushes to DynamoDB that failed after their retries; the boards are written at the next flush.")
+        )
+        dynamoDBHistoryWriteErrors = registry.makeCounter(
+            descriptor: .init(namespace: "podium", subsystem: "dynamodb", metricName: "history_write_errors", unitName: "total", helpText: "Rounds of score history writes to DynamoDB in which some failed; they are tried again.")
+        )
+        dynamoDBHistoryPending = registry.makeGauge(
+            descriptor: .init(namespace: "podium", subsystem: "dynamodb", metricName: "history_pending", unitName: "", helpText: "Accepted scores not yet written to the DynamoDB score history.")
+        )
+        dynamoDBPendingBoards = registry.makeGauge(
+            descriptor: .init(namespace: "podium", subsystem: "dynamodb", metricName: "pending_boards", unitName: "", helpText: "Boards changed since their last write to DynamoDB and not yet written.")
         )
     }
 

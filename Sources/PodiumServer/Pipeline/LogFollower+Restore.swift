@@ -2,11 +2,12 @@ import PodiumEngine
 
 extension LogFollower {
     /// Loads the games, bans and announcements the log holds up to the newest snapshot,
-    /// each game's latest snapshot taken under its current rules, then folds the log after
-    /// them. Until it returns, `/ready` answers 503.
+    /// each game's latest snapshot taken under its current rules (from the replica over a
+    /// memory store), then folds the log after them. Until it returns, `/ready` answers 503.
     func restore() async throws {
         let start = ContinuousClock.now
-        let snapshots = try await store.snapshots()
+        let restoresFromReplica = replica?.restoresBoards ?? false
+        let snapshots = try await restoresFromReplica ? replica!.store.snapshots() : store.snapshots()
         let newest = snapshots.map(\.sequence).max() ?? 0
         for event in try await store.administrativeEvents(through: newest) { foldAdministrativeState(event) }
         var restored = RestoredPositions(boards: [:], administrative: newest)
@@ -47,6 +48,7 @@ extension LogFollower {
             replayed += events.count
             if replayed % 1_000_000 < events.count { logger.info("replaying the log", metadata: ["events": "\(replayed)"]) }
         }
+        if restoresFromReplica { replica?.markWritten(leaderboards) }
         let waiters = state.withLock { state in
             state.isRestored = true
             defer { state.restoreWaiters = [] }

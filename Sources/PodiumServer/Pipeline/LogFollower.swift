@@ -24,6 +24,8 @@ public final class LogFollower: Service, Sendable {
         /// How often the clock is checked for a period boundary (period boards' subscribers
         /// get the new, empty period within this of its start).
         public var periodCheckInterval = Duration.milliseconds(250)
+        /// How often changed boards are flushed to the ``SnapshotReplica`` (spec 000: 10 s).
+        public var replicaFlushInterval = Duration.seconds(10)
 
         public init() {}
     }
@@ -49,6 +51,7 @@ public final class LogFollower: Service, Sendable {
         var results: [Int64: Bool] = [:]
         var wakeRequested = false
         var snapshotDue = false
+        var replicaFlushDue = false
         var isClosed = false
         var waiter: CheckedContinuation<Void, Never>?
     }
@@ -56,6 +59,10 @@ public final class LogFollower: Service, Sendable {
     /// This process's id in the log (``LoggedEvent/origin``).
     public let origin: String
     let store: any PodiumStore
+    /// The boards' second copy in DynamoDB, if configured.
+    let replica: SnapshotReplica?
+    /// The copy of every score in DynamoDB's score history, if configured.
+    let scoreHistory: ScoreHistoryRecorder?
     let leaderboards: LeaderboardService
     let hub: LiveHub
     let bans: BanList
@@ -70,11 +77,13 @@ public final class LogFollower: Service, Sendable {
 
     /// - Parameter origin: this process's id in the log.
     public init(
-        origin: String, store: any PodiumStore, leaderboards: LeaderboardService, hub: LiveHub, bans: BanList, announcements: Announcements,
+        origin: String, store: any PodiumStore, replica: SnapshotReplica? = nil, scoreHistory: ScoreHistoryRecorder? = nil, leaderboards: LeaderboardService, hub: LiveHub, bans: BanList, announcements: Announcements,
         readiness: Readiness, metrics: PodiumMetrics, configuration: Configuration = .init(), logger: Logger
     ) {
         self.origin = origin
         self.store = store
+        self.replica = replica
+        self.scoreHistory = scoreHistory
         self.leaderboards = leaderboards
         self.hub = hub
         self.bans = bans
@@ -135,15 +144,20 @@ public final class LogFollower: Service, Sendable {
     // MARK: Service
 
     /// Restores the boards, marks the instance ready, then follows the log until graceful
-    /// shutdown, folds what is left and writes a final snapshot.
+    /// shutdown, folds what is left and writes a final snapshot (and flush to the replica).
     public func run() async throws {
         try await restore()
         _ = leaderboards.rollOver()
         readiness.markReady()
+        async let replicaWrites: Void = replica?.writeUntilFinished() ?? ()
+        async let historyWrites: Void = scoreHistory?.writeUntilFinished() ?? ()
         await withGracefulShutdownHandler {
             await withDiscardingTaskGroup { group in
                 group.addTask { await self.repeatUntilCancelled(every: self.configuration.snapshotInterval) { $0.snapshotDue = true } }
                 group.addTask { await self.rollOverUntilCancelled() }
+                if replica != nil {
+                    group.addTask { await self.repeatUntilCancelled(every: self.configuration.replicaFlushInterval) { $0.replicaFlushDue = true } }
+                }
                 if store.isShared {
                     group.addTask { await self.repeatUntilCancelled(every: self.configuration.pollInterval) { _ in } }
                     group.addTask { await self.followAppendsUntilCancelled() }
@@ -160,6 +174,11 @@ public final class LogFollower: Service, Sendable {
         }
         await catchUp()
         await writeSnapshots()
+        replica?.capture(leaderboards, at: appliedSequence)
+        replica?.finish()
+        scoreHistory?.finish()
+        await replicaWrites
+        await historyWrites
     }
 
     /// Stops following after what is applied now; the run folds what is left and snapshots.
@@ -204,21 +223,23 @@ public final class LogFollower: Service, Sendable {
 
     private func followUntilClosed() async {
         while true {
-            let (closed, snapshotDue) = await nextWake()
+            let (closed, snapshotDue, replicaFlushDue) = await nextWake()
             await catchUp()
             if snapshotDue { await writeSnapshots() }
+            if replicaFlushDue { replica?.capture(leaderboards, at: appliedSequence) }
             if closed { return }
         }
     }
 
-    /// Waits for a wake-up; says whether the follower is closing and a snapshot is due.
-    private func nextWake() async -> (closed: Bool, snapshotDue: Bool) {
+    /// Waits for a wake-up; says whether the follower is closing, a snapshot is due and a
+    /// flush to the replica is.
+    private func nextWake() async -> (closed: Bool, snapshotDue: Bool, replicaFlushDue: Bool) {
         while true {
-            let woken = state.withLock { state -> (Bool, Bool)? in
+            let woken = state.withLock { state -> (Bool, Bool, Bool)? in
                 guard state.wakeRequested || state.isClosed else { return nil }
                 state.wakeRequested = false
-                defer { state.snapshotDue = false }
-                return (state.isClosed, state.snapshotDue)
+                defer { (state.snapshotDue, state.replicaFlushDue) = (false, false) }
+                return (state.isClosed, state.snapshotDue, state.replicaFlushDue)
             }
             if let woken { return woken }
             await withCheckedContinuation { continuation in
@@ -260,11 +281,15 @@ public final class LogFollower: Service, Sendable {
     private func fold(_ events: [LoggedEvent]) async {
         var own: [(Int64, Bool)] = []
         var last = appliedSequence
+        var folded: [LoggedEvent] = []
         for event in events where event.sequence > last {
             let changed = await fold(event, restoring: nil)
             if event.origin == origin { own.append((event.sequence, changed)) }
             last = event.sequence
+            // On a shared log each instance records the scores it logged itself.
+            if scoreHistory != nil, !store.isShared || event.origin == origin { folded.append(event) }
         }
+        scoreHistory?.offer(folded)
         let completed = state.withLock { state -> [(Answer, Bool)] in
             state.applied = last
             for (sequence, changed) in own { state.results[sequence] = changed }

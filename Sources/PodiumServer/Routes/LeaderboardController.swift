@@ -5,6 +5,7 @@ import PodiumEngine
 /// seed 004's `GET /api/leaderboard`.
 struct LeaderboardController {
     let leaderboards: LeaderboardService
+    let history: any ScoreHistorySource
     static let maxLimit = 100
     static let maxRadius = 50
 
@@ -15,6 +16,7 @@ struct LeaderboardController {
         api.get("games/:gameId/periods", use: periods)
         api.get("leaderboards/:gameId", use: page)
         api.get("leaderboards/:gameId/players/:userId", use: player)
+        api.get("leaderboards/:gameId/players/:userId/history", use: playerHistory)
         api.get("leaderboards/:gameId/around/:userId", use: around)
         api.get("leaderboard", use: defaultLeaderboard)
     }
@@ -63,6 +65,33 @@ struct LeaderboardController {
         guard let standing = board.standing(of: userId) else { throw APIError.playerNotFound(userId) }
         var json = JSONWriter(capacity: 512)
         standing.write(to: &json, gameId: gameId, period: board.period)
+        return .json(json.buffer)
+    }
+
+    /// The player's accepted scores, newest first: `{gameId, userId, entries: [{score,
+    /// achievedAt, displayName, countryCode?, source}]}`.
+    @Sendable func playerHistory(_ request: Request, context: PodiumRequestContext) async throws -> Response {
+        let game = try leaderboards.game(try context.parameters.require("gameId"))
+        let userId = try context.parameters.require("userId")
+        let limit = try Self.integer(request.uri.queryParameters["limit"].map(String.init), name: "limit", default: 20, range: 1...Self.maxLimit)
+        let events = try await history.scoreHistory(gameId: game.id, userId: userId, limit: limit)
+        var json = JSONWriter(capacity: 128 + events.count * 128)
+        json.beginObject()
+        json.field("gameId", game.id)
+        json.field("userId", userId)
+        json.key("entries")
+        json.beginArray()
+        for event in events {
+            json.beginObject()
+            json.field("score", event.score)
+            json.field("achievedAt", Timestamp.format(event.achievedAt))
+            json.field("displayName", event.displayName)
+            if let country = event.countryCode { json.field("countryCode", country.description) }
+            json.field("source", event.source.rawValue)
+            json.endObject()
+        }
+        json.endArray()
+        json.endObject()
         return .json(json.buffer)
     }
 

@@ -54,6 +54,12 @@ public final class MemoryStore: PodiumStore {
         state.withLock { state in state.events.filter { $0.kind.isAdministrative && $0.sequence <= sequence } }
     }
 
+    public func scoreHistory(gameId: String, userId: String, limit: Int) async throws -> [LoggedEvent] {
+        state.withLock { state in
+            Array(state.events.reversed().lazy.filter { $0.kind == .score && $0.gameId == gameId && $0.userId == userId }.prefix(limit))
+        }
+    }
+
     public func followAppends(_ body: @escaping @Sendable () -> Void) async throws {}
 
     public func admit(_ key: String, limit: Int, window: Int64, now: Int64) async throws -> RateDecision {

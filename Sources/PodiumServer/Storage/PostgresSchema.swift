@@ -94,6 +94,7 @@ enum PostgresSchema {
             "ALTER TABLE log_events ADD COLUMN accepted_at bigint NOT NULL DEFAULT 0",
             "UPDATE log_events SET accepted_at = recorded_at",
         ],
+        ["CREATE INDEX log_events_player ON log_events (game_id, user_id, sequence) WHERE kind = 0"],
     ]
 
     /// Brings the schema to the latest version in the open transaction of `connection`.

@@ -160,6 +160,19 @@ public final class PostgresStore: PodiumStore, Service {
         }
     }
 
+    public func scoreHistory(gameId: String, userId: String, limit: Int) async throws -> [LoggedEvent] {
+        try await storing { [self] in
+            try await Self.events(
+                client.query(
+                    """
+                    SELECT \(unescaped: Self.eventColumns) FROM log_events
+                    WHERE kind = 0 AND game_id = \(gameId) AND user_id = \(userId) ORDER BY sequence DESC LIMIT \(limit)
+                    """
+                )
+            )
+        }
+    }
+
     public func followAppends(_ body: @escaping @Sendable () -> Void) async throws {
         try await Self.mappingErrors {
             try await client.withConnection { connection in

@@ -146,6 +146,9 @@ public final class SQLiteStore: PodiumStore {
                     """
             )
         }
+        migrator.registerMigration("v7: score history by player") { db in
+            try db.execute(sql: "CREATE INDEX score_events_player ON score_events(game_id, user_id, sequence) WHERE kind = 0")
+        }
         return migrator
     }
 
@@ -204,6 +207,17 @@ public final class SQLiteStore: PodiumStore {
         try await reading { db in
             try Row.fetchAll(
                 db, sql: "SELECT * FROM score_events WHERE kind >= 2 AND sequence <= ? ORDER BY sequence", arguments: [sequence]
+            ).map(Self.event)
+        }
+    }
+
+    public func scoreHistory(gameId: String, userId: String, limit: Int) async throws -> [LoggedEvent] {
+        try await reading { db in
+            try Row.fetchAll(
+                db.cachedStatement(
+                    sql: "SELECT * FROM score_events WHERE kind = 0 AND game_id = ? AND user_id = ? ORDER BY sequence DESC LIMIT ?"
+                ),
+                arguments: [gameId, userId, limit]
             ).map(Self.event)
         }
     }

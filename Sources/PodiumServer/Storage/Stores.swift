@@ -1,5 +1,13 @@
-/// The append-only log that every board and all admin state are folded from.
-public protocol LogStore: Sendable {
+/// Where a player's past scores are read.
+public protocol ScoreHistorySource: Sendable {
+    /// The player's history: the score events of `userId` in `gameId`, newest first, at
+    /// most `limit`.
+    func scoreHistory(gameId: String, userId: String, limit: Int) async throws -> [LoggedEvent]
+}
+
+/// The append-only log that every board and all admin state are folded from; its score
+/// events are the players' histories.
+public protocol LogStore: ScoreHistorySource {
     /// Whether other processes append to the same log (a shared database). A store only
     /// this process writes hands its commits straight to the follower instead of having
     /// them read back.
