@@ -12,7 +12,11 @@ struct InstallTests {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         let copy = directory.url.appendingPathComponent("podium")
-        try FileManager.default.copyItem(at: ServerProcess.binary, to: copy)
+        // Copied by cp, not in this process: a child that another test spawns while this
+        // process holds the copy open for writing would inherit that descriptor, and
+        // starting the copy would then fail with ETXTBSY ("Text file busy").
+        let run = try await ScriptRun.run("/bin/cp", [ServerProcess.binary.path, copy.path])
+        guard run.status == 0 else { throw TestFailure("cp failed: \(run.standardError)") }
         try await body(copy, directory.url)
     }
 
