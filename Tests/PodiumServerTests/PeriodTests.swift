@@ -137,8 +137,14 @@ struct PeriodBoardTests {
 
     @Test func thePeriodListShowsCurrentAndArchivedPeriodsAndKeepsOnlyTheLastArchives() async throws {
         let clock = ManualClock("2026-12-01T10:00:00Z")
-        try await Self.run(clock: clock) { server in
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        try await Self.run(clock: clock, in: directory) { server in
             for (day, user) in [("01", "a"), ("02", "b"), ("03", "c"), ("04", "d")] {
+                if day == "03" {
+                    // A snapshot while 2026-12-01 is still kept: its row must go once it is dropped.
+                    await server.podium.follower.writeSnapshots()
+                }
                 clock.set("2026-12-\(day)T10:00:00Z")
                 try await server.ingest(game: "runner", user: user, score: 10)
             }
@@ -153,6 +159,11 @@ struct PeriodBoardTests {
             #expect(try await server.request(.get, "/api/leaderboards/runner?period=2026-12-01").status == .notFound, "dropped")
             #expect(try await server.request(.get, "/api/games/nothing/periods").status == .notFound)
         }
+        // The final snapshot holds the kept boards only: the dropped day's snapshot is deleted.
+        let store = try SQLiteStore(path: directory.url.appendingPathComponent("podium.sqlite").path)
+        #expect(try await store.snapshots().map(\.gameId).sorted() == [
+            "plain", "runner", "runner@2026-12-02", "runner@2026-12-03", "runner@2026-12-04", "runner@2026-W49",
+        ])
     }
 
     @Test func subscribersOfTheCurrentPeriodGetTheNewEmptyPeriodAtTheBoundary() async throws {

@@ -117,7 +117,7 @@ struct StoreContractTests {
         }
     }
 
-    @Test("snapshots: the latest per game, never replaced by an older one", arguments: stores)
+    @Test("snapshots: the latest per game, never replaced by an older one; deleted by board", arguments: stores)
     func snapshots(kind: TestStore.Kind) async throws {
         try await TestStore.with(kind) { store in
             try await store.saveSnapshots([
@@ -128,6 +128,9 @@ struct StoreContractTests {
             let byGame = Dictionary(uniqueKeysWithValues: try await store.snapshots().map { ($0.gameId, $0) })
             #expect(byGame["a"] == BoardSnapshot(gameId: "a", sequence: 20, rules: "r2", data: [4]))
             #expect(byGame["b"] == BoardSnapshot(gameId: "b", sequence: 10, rules: "r", data: [3]))
+            try await store.saveSnapshots([BoardSnapshot(gameId: "a@2026-12-01", sequence: 20, rules: "r2", data: [5])])
+            try await store.deleteSnapshots(["a@2026-12-01", "b", "never-stored"])
+            #expect(try await store.snapshots().map(\.gameId) == ["a"])
         }
     }
 

@@ -8,6 +8,7 @@ extension LogFollower {
         let start = ContinuousClock.now
         let restoresFromReplica = replica?.restoresBoards ?? false
         let snapshots = try await restoresFromReplica ? replica!.store.snapshots() : store.snapshots()
+        if !restoresFromReplica { snapshottedBoards.withLock { $0 = Set(snapshots.map(\.gameId)) } }
         let newest = snapshots.map(\.sequence).max() ?? 0
         for event in try await store.administrativeEvents(through: newest) { foldAdministrativeState(event) }
         var restored = RestoredPositions(boards: [:], administrative: newest)
@@ -81,6 +82,12 @@ extension LogFollower {
         do {
             try await store.saveSnapshots(snapshots)
             snapshotSequence.store(sequence, ordering: .releasing)
+            let current = Set(snapshots.map(\.gameId))
+            let gone = snapshottedBoards.withLock { known in
+                defer { known = current }
+                return known.subtracting(current)
+            }
+            if !gone.isEmpty { try await store.deleteSnapshots(gone.sorted()) }
             logger.info("boards snapshotted", metadata: ["sequence": "\(sequence)", "duration": "\(ContinuousClock.now - start)"])
         } catch {
             logger.error("cannot write snapshots", metadata: ["error": "\(error)"])

@@ -74,6 +74,10 @@ public final class LogFollower: Service, Sendable {
     let state = Mutex(State())
     /// The sequence of the last snapshot written.
     let snapshotSequence = Atomic<Int64>(0)
+    /// The boards the store holds snapshots of, as far as this instance knows: those found
+    /// at the restore, then those it wrote. A board no longer among the boards (a dropped
+    /// archive) has its snapshot deleted at the next snapshot.
+    let snapshottedBoards = Mutex<Set<String>>([])
 
     /// - Parameter origin: this process's id in the log.
     public init(

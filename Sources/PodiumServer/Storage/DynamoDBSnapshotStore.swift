@@ -90,6 +90,17 @@ public struct DynamoDBSnapshotStore: SnapshotStore {
         }
     }
 
+    /// Deletes each board's manifest, then its chunks.
+    public func deleteSnapshots(_ boardIds: [String]) async throws {
+        let stored = try await manifests()
+        for id in boardIds {
+            guard let manifest = stored[id] else { continue }
+            let key: Item = ["PK": .string(Self.manifestPartition), "SK": .string("GAME#\(id)")]
+            try await storeCall { try await client.batchWriteAll(table: table, [.delete(key)]) }
+            try await deleteChunks(of: manifest)
+        }
+    }
+
     /// Writes spec 000's top-N items.
     public func saveTops(_ tops: [TopList]) async throws {
         try await storeCall { try await client.batchWriteAll(table: table, tops.map { .put(Self.item(of: $0)) }) }

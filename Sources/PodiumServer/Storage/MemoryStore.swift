@@ -133,4 +133,8 @@ public final class MemoryStore: PodiumStore {
             }
         }
     }
+
+    public func deleteSnapshots(_ boardIds: [String]) async throws {
+        state.withLock { state in for id in boardIds { state.snapshots[id] = nil } }
+    }
 }

@@ -194,6 +194,13 @@ public final class PostgresStore: PodiumStore, Service {
         }
     }
 
+    public func deleteSnapshots(_ boardIds: [String]) async throws {
+        guard !boardIds.isEmpty else { return }
+        try await storing { [self] in
+            try await client.query("DELETE FROM board_snapshots WHERE game_id = ANY(\(boardIds)::text[])", logger: logger)
+        }
+    }
+
     /// Written by one instance at a time: an instance that finds another writing skips
     /// this round (the other's snapshots are as good).
     public func saveSnapshots(_ snapshots: [BoardSnapshot]) async throws {

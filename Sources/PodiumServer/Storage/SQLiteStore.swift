@@ -254,6 +254,12 @@ public final class SQLiteStore: PodiumStore {
         }
     }
 
+    public func deleteSnapshots(_ boardIds: [String]) async throws {
+        try await writing { db in
+            for id in boardIds { try db.execute(sql: "DELETE FROM board_snapshots WHERE game_id = ?", arguments: [id]) }
+        }
+    }
+
     /// A read whose database errors become ``StoreError/unavailable(_:)``.
     func reading<T: Sendable>(_ value: @Sendable @escaping (Database) throws -> T) async throws -> T {
         do {

@@ -40,6 +40,10 @@ public protocol SnapshotStore: Sendable {
 
     /// Replaces the snapshots of the given games by these, unless a newer one is stored.
     func saveSnapshots(_ snapshots: [BoardSnapshot]) async throws
+
+    /// Deletes the snapshots of boards that are gone (archives dropped beyond a game's
+    /// `keepArchives`), by ``BoardSnapshot/gameId``.
+    func deleteSnapshots(_ boardIds: [String]) async throws
 }
 
 /// Accounts, run sessions and flags: kept in the same store as the log, so a run token is
