@@ -10,9 +10,13 @@ struct BackupTests {
                    {"id": "counter", "name": "Counter", "operator": "incr", "topN": 5}]}
         """
 
-    static func arguments(data: URL, games: URL) -> [String] {
-        [
-            "--data-directory", data.path, "--games", games.path, "--jwt-secret", TestServer.jwtSecret, "--admin-users", "admin",
+    /// A server's arguments for the data directory `data`, with the registry `games`
+    /// written beside it (`games.json` in the same folder).
+    static func arguments(data: URL, games: String = games) throws -> [String] {
+        let file = data.deletingLastPathComponent().appendingPathComponent("games.json")
+        try Data(games.utf8).write(to: file)
+        return [
+            "--data-directory", data.path, "--games", file.path, "--jwt-secret", TestServer.jwtSecret, "--admin-users", "admin",
             "--admin-password", TestServer.adminPassword, "--bcrypt-cost", "10",
         ]
     }
@@ -39,10 +43,8 @@ struct BackupTests {
     @Test func aBackupTakenWhileTheServerRunsRestoresToTheSameAnswers() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
-        let games = directory.url.appendingPathComponent("games.json")
-        try Data(Self.games.utf8).write(to: games)
         let data = directory.url.appendingPathComponent("data")
-        let server = try await ServerProcess.start(arguments: Self.arguments(data: data, games: games))
+        let server = try await ServerProcess.start(arguments: Self.arguments(data: data))
         for player in 0..<20 {
             #expect(try await server.ingest(game: "arcade", user: "p\(player)", score: Int64(player * 37 % 11 * 100)).status == .ok)
             #expect(try await server.ingest(game: "counter", user: "p\(player % 7)", score: Int64(player)).status == .ok)
@@ -67,7 +69,7 @@ struct BackupTests {
         let restored = try await PodiumRun.run(["restore", "--from", backup.path, "--data-directory", data.path])
         #expect(restored.status == 0, "\(restored.output)")
         #expect(FileManager.default.fileExists(atPath: data.appendingPathComponent("podium.sqlite.before-restore").path))
-        let again = try await ServerProcess.start(arguments: Self.arguments(data: data, games: games))
+        let again = try await ServerProcess.start(arguments: Self.arguments(data: data))
         defer { Task { _ = await again.stop(signal: SIGTERM) } }
         #expect(try await Self.answers(of: again) == before)
         #expect(try await again.request(.get, "/api/leaderboards/arcade/players/late").status == .notFound)
@@ -81,10 +83,8 @@ struct BackupTests {
     @Test func aBackupUnderLoadIsOneConsistentCommit() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
-        let games = directory.url.appendingPathComponent("games.json")
-        try Data(Self.games.utf8).write(to: games)
         let data = directory.url.appendingPathComponent("data")
-        let server = try await ServerProcess.start(arguments: Self.arguments(data: data, games: games))
+        let server = try await ServerProcess.start(arguments: Self.arguments(data: data))
         let acknowledged = Counters(1)
         let attempted = Counters(1)
         let load = Task {
@@ -115,7 +115,7 @@ struct BackupTests {
         let elsewhere = directory.url.appendingPathComponent("elsewhere")
         let restored = try await PodiumRun.run(["restore", "--from", backup.path, "--data-directory", elsewhere.path])
         #expect(restored.status == 0, "\(restored.output)")
-        let copy = try await ServerProcess.start(arguments: Self.arguments(data: elsewhere, games: games))
+        let copy = try await ServerProcess.start(arguments: Self.arguments(data: elsewhere))
         defer { Task { _ = await copy.stop(signal: SIGTERM) } }
         let page = try JSON.object(try await copy.request(.get, "/api/leaderboards/counter?limit=100").body)
         let total = (page[array: "entries"] ?? []).reduce(0) { $0 + ($1[int: "score"] ?? 0) }

@@ -14,9 +14,7 @@ struct TransferTests {
     /// A real server with its SQLite data in `directory`, and the admin environment for
     /// the commands that talk to it.
     static func start(in directory: TemporaryDirectory) async throws -> (ServerProcess, [String: String]) {
-        let games = directory.url.appendingPathComponent("games.json")
-        try Data(Self.games.utf8).write(to: games)
-        let server = try await ServerProcess.start(arguments: BackupTests.arguments(data: directory.url.appendingPathComponent("data"), games: games))
+        let server = try await ServerProcess.start(arguments: BackupTests.arguments(data: directory.url.appendingPathComponent("data"), games: Self.games))
         let environment = [
             "PODIUM_URL": "http://127.0.0.1:\(server.port)", "PODIUM_ADMIN_USER": "admin", "PODIUM_ADMIN_PASSWORD": TestServer.adminPassword,
         ]
@@ -88,9 +86,7 @@ struct TransferTests {
 
         // Through the log: the import is there after a restart that replays it.
         #expect(await server.stop(signal: SIGTERM) == 0)
-        let restarted = try await ServerProcess.start(arguments: BackupTests.arguments(
-            data: directory.url.appendingPathComponent("data"), games: directory.url.appendingPathComponent("games.json")
-        ))
+        let restarted = try await ServerProcess.start(arguments: BackupTests.arguments(data: directory.url.appendingPathComponent("data"), games: Self.games))
         defer { Task { _ = await restarted.stop(signal: SIGTERM) } }
         #expect(Self.rows(try await Self.board("copy", of: restarted)) == Self.rows(original))
     }
