@@ -47,12 +47,12 @@ extension LeaderboardService {
                 // A score for a period already dropped from the archives is counted nowhere.
                 guard let board = found ?? periodBoard(of: game, for: period, now: now, creatingArchives: false) else { continue }
                 let isCurrent = period.start <= now && now < period.end
-                targets.append(Target(board: board, topic: isCurrent ? "\(gameId)@\(period.schedule.name)" : nil))
+                targets.append(Target(board: board, topic: isCurrent ? Self.topic(gameId: gameId, period: period.schedule.name) : nil))
             }
         default:
             let current = Set(game.periodSchedules.compactMap { $0.period(containing: now) })
             for board in periodBoards(of: gameId) {
-                let topic = board.period.flatMap { current.contains($0) ? "\(gameId)@\($0.schedule.name)" : nil }
+                let topic = board.period.flatMap { current.contains($0) ? Self.topic(gameId: gameId, period: $0.schedule.name) : nil }
                 targets.append(Target(board: board, topic: topic))
             }
         }
@@ -104,7 +104,7 @@ extension LeaderboardService {
         for game in games {
             for schedule in game.periodSchedules {
                 guard let period = schedule.period(containing: now) else { continue }
-                let topic = "\(game.id)@\(schedule.name)"
+                let topic = Self.topic(gameId: game.id, period: schedule.name)
                 let previous = boards.withLock { boards in
                     defer { boards.current[topic] = period.key }
                     return boards.current[topic]

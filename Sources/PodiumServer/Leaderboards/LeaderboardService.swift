@@ -44,6 +44,13 @@ public final class LeaderboardService: Sendable {
     /// The game `GET /api/leaderboard` serves.
     public var defaultGame: String? { defaultGameId.withLock { $0 } }
 
+    /// The live topic of a game's board of `period`: the game's id for all-time,
+    /// `gameId@daily` for the current period of a schedule (read by ``gameBoard(_:)``).
+    static func topic(gameId: String, period: String?) -> String {
+        guard let period, period != PeriodSchedule.allTime.name else { return gameId }
+        return "\(gameId)@\(period)"
+    }
+
     /// The board of a live topic: a game's all-time board (`gameId`), or the current board
     /// of one of its period schedules (`gameId@daily`).
     func gameBoard(_ topic: String) throws(APIError) -> GameBoard {

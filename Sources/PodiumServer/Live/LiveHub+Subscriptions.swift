@@ -29,7 +29,7 @@ extension LiveHub {
                 connection.send(LiveServerMessage.error(code: .validationError, message: "unsubscribe needs a gameId."))
                 return
             }
-            let topic = Self.topic(gameId: gameId, period: message.period)
+            let topic = LeaderboardService.topic(gameId: gameId, period: message.period)
             state.withLock { state in
                 Self.unsubscribe(connection.id, from: topic, in: &state)
             }
@@ -60,7 +60,7 @@ extension LiveHub {
         if let period = message.period, period != PeriodSchedule.allTime.name, !game.periodSchedules.contains(where: { $0.name == period }) {
             return (.validationError, "Game '\(gameId)' keeps no period '\(period)'; follow all-time or one of its schedules (daily, weekly, …).")
         }
-        let topic = Self.topic(gameId: gameId, period: message.period)
+        let topic = LeaderboardService.topic(gameId: gameId, period: message.period)
         guard let gameBoard = try? leaderboards.gameBoard(topic) else {
             return (.gameNotFound, "There is no game '\(gameId)'.")
         }
@@ -124,13 +124,6 @@ extension LiveHub {
             state.subscriptions[connection.id, default: [:]][topic] = subscription
             return nil
         }
-    }
-
-    /// The topic of a game's board of `period`: the game's id for all-time, `gameId@daily`
-    /// for the current period of a schedule.
-    static func topic(gameId: String, period: String?) -> String {
-        guard let period, period != PeriodSchedule.allTime.name else { return gameId }
-        return "\(gameId)@\(period)"
     }
 
     /// Removes one connection's subscription to one game from every topic.

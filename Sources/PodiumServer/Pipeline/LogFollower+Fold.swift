@@ -99,7 +99,7 @@ extension LogFollower {
         }
         board.markEverythingChanged(at: UInt64(sequence))
         for periodBoard in periodBoards { periodBoard.markEverythingChanged(at: UInt64(sequence)) }
-        let topics = [game.id] + leaderboards.periodBoards(of: game.id).compactMap { $0.period.map { "\(game.id)@\($0.schedule.name)" } }
+        let topics = [game.id] + leaderboards.periodBoards(of: game.id).compactMap { $0.period.map { LeaderboardService.topic(gameId: game.id, period: $0.schedule.name) } }
         leaderboards.setGame(game, board: board, periodBoards: periodBoards)
         for topic in Set(topics) { hub.publishEverything(gameId: topic) }
     }
