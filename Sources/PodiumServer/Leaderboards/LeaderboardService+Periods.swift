@@ -119,7 +119,6 @@ extension LeaderboardService {
 
     /// The board of `period`, created empty if the game has none yet; nil when
     /// `creatingArchives` is false and the period is over and not kept.
-    @discardableResult
     private func periodBoard(of game: Game, for period: Period, now: Int64, creatingArchives: Bool = true) -> GameBoard? {
         boards.withLock { boards -> GameBoard? in
             if let existing = boards.periods[game.id]?[period.key] { return existing }
