@@ -55,6 +55,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Log one read (GET or HEAD answered below 400) in N; 0 logs no reads. Writes and errors are always logged. Env: PODIUM_ACCESS_LOG_READS. Default 1 (every read).")
     var accessLogReads: Int?
 
+    @Option(help: "Answer first pages of boards right after the HTTP decoder (true) or through the router (false); the answers are the same. Env: PODIUM_FAST_PATH. Default true.")
+    var fastPath: Bool?
+
     @Option(help: "Open WebSocket connections allowed. Env: PODIUM_MAX_CONNECTIONS. Default 19000.")
     var maxConnections: Int?
 
@@ -153,6 +156,9 @@ struct ServeCommand: AsyncParsableCommand {
         if let sampling = try accessLogReads ?? Self.integer(environment, "PODIUM_ACCESS_LOG_READS") {
             guard sampling >= 0 else { throw ValidationError("the access log's read sampling must be 0 or more, not \(sampling).") }
             configuration.accessLogReadSampling = sampling
+        }
+        if let fastPath = try fastPath ?? Self.boolean(environment, "PODIUM_FAST_PATH") {
+            configuration.firstPagesFastPath = fastPath
         }
         configuration.live.maxConnections =
             try maxConnections ?? Self.integer(environment, "PODIUM_MAX_CONNECTIONS") ?? configuration.live.maxConnections
@@ -257,6 +263,12 @@ struct ServeCommand: AsyncParsableCommand {
     private static func positive(_ value: Int?, _ name: String) throws -> Int? {
         guard let value else { return nil }
         guard value > 0 else { throw ValidationError("\(name) must be positive, not \(value).") }
+        return value
+    }
+
+    private static func boolean(_ environment: [String: String], _ name: String) throws -> Bool? {
+        guard let text = environment[name] else { return nil }
+        guard let value = Bool(text) else { throw ValidationError("\(name) must be true or false, not '\(text)'.") }
         return value
     }
 

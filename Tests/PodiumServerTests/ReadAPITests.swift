@@ -56,48 +56,6 @@ struct ReadAPITests {
         }
     }
 
-    /// First pages are answered on the event loop (`FirstPageHandler`); the same page
-    /// through the router (an extra query parameter sends it there) has the same bytes.
-    @Test func firstPagesFromTheEventLoopMatchTheRouter() async throws {
-        try await TestServer.run { server in
-            try await server.ingest(user: "ann", country: "GB", score: 50)
-            try await server.ingest(user: "bob", country: "FR", score: 70)
-            for query in ["", "?limit=1", "?scope=local&country=GB", "?scope=global&limit=2"] {
-                let fast = try await server.request(.get, "/api/leaderboards/arcade\(query)", headers: [RequestMiddleware.requestIdHeader: "trace-1"])
-                let routed = try await server.request(.get, "/api/leaderboards/arcade\(query)\(query.isEmpty ? "?" : "&")via=router")
-                #expect(fast.status == .ok && routed.status == .ok)
-                #expect(fast.body == routed.body, "same page for '\(query)'")
-                #expect(fast.headers[.contentType] == routed.headers[.contentType])
-                #expect(fast.headers[RequestMiddleware.requestIdHeader] == "trace-1")
-                #expect(fast.headers[.date] != nil && fast.headers[.server] == "Podium")
-            }
-            let metrics = try await server.request(.get, "/metrics").body
-            #expect(metrics.contains(#"podium_http_requests_total{method="GET",route="/api/leaderboards/{gameId}",status="200"} 8"#))
-            #expect(metrics.contains("podium_http_first_pages_on_event_loop_total 4"), "the fast path answered the 4 plain reads, and only them")
-        }
-    }
-
-    /// A first page asked for while an earlier request of the same connection is still
-    /// with the router is answered after it: pipelined answers stay in order.
-    @Test func pipelinedRequestsAreAnsweredInOrder() async throws {
-        try await TestServer.run { server in
-            try await server.ingest(user: "ann", score: 50)
-            let socket = try RawSocket(port: server.port)
-            defer { socket.close() }
-            try socket.write(
-                "GET /api/games HTTP/1.1\r\nHost: x\r\n\r\n"
-                    + "GET /api/leaderboards/arcade?limit=1 HTTP/1.1\r\nHost: x\r\n\r\n"
-                    + "GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
-            )
-            let answers = String(decoding: try await socket.bytesUntilClosed(), as: UTF8.self)
-            let games = try #require(answers.range(of: #"{"games":"#))
-            let page = try #require(answers.range(of: #"{"gameId":"arcade","scope":"global""#))
-            let health = try #require(answers.range(of: #"{"status":"ok"}"#))
-            #expect(games.lowerBound < page.lowerBound && page.lowerBound < health.lowerBound)
-            #expect(answers.components(separatedBy: "HTTP/1.1 200 OK").count == 4, "three answers")
-        }
-    }
-
     @Test func repeatedReadsFollowEveryChangeOfTheBoard() async throws {
         try await TestServer.run { server in
             func page(_ query: String = "") async throws -> [String: Any] {
@@ -151,13 +109,13 @@ struct ReadAPITests {
         try await TestServer.run { server in
             try await server.ingest(user: "u1", name: "Ada", score: 5)
             let leaderboards = server.podium.leaderboards
-            let cached = try leaderboards.encodedDefaultLeaderboard()
-            #expect(try leaderboards.encodedDefaultLeaderboard().storageAddress == cached.storageAddress, "not encoded again")
+            let cached = try leaderboards.encodedFirstPage(.defaultLeaderboard)
+            #expect(try leaderboards.encodedFirstPage(.defaultLeaderboard).storageAddress == cached.storageAddress, "not encoded again")
             let fast = try await server.request(.get, "/api/leaderboard")
             let routed = try await server.request(.get, "/api/leaderboard?via=router")
             #expect(fast.status == .ok && fast.body == routed.body && fast.body == String(buffer: cached))
             try await server.ingest(user: "u2", name: "Bob", score: 9)
-            let changed = try leaderboards.encodedDefaultLeaderboard()
+            let changed = try leaderboards.encodedFirstPage(.defaultLeaderboard)
             #expect(changed.storageAddress != cached.storageAddress && String(buffer: changed).contains("Bob"))
             let metrics = try await server.request(.get, "/metrics").body
             #expect(metrics.contains(#"podium_http_requests_total{method="GET",route="/api/leaderboard",status="200"} 2"#))

@@ -235,12 +235,13 @@ public struct PodiumApplication: Sendable {
             logger: logger
         )
         let connections = HTTPConnections(limits: configuration.http, metrics: metrics, logger: logger)
+        let firstPages =
+            configuration.firstPagesFastPath
+            ? FirstPageHandler.Pages(leaderboards: leaderboards, metrics: metrics, accessLog: accessLog, logger: logger) : nil
         return Application(
             router: router,
-            server: HTTPServerBuilder { [leaderboards, metrics, accessLog, logger] responder in
-                LiveServerChannel(responder: responder, upgrades: upgrades, connections: connections) {
-                    [FirstPageHandler(leaderboards: leaderboards, metrics: metrics, accessLog: accessLog, logger: logger)]
-                }
+            server: HTTPServerBuilder { responder in
+                LiveServerChannel(responder: responder, upgrades: upgrades, connections: connections, firstPages: firstPages)
             },
             configuration: .init(
                 address: .hostname(configuration.host, port: configuration.port), serverName: "Podium", backlog: configuration.listenBacklog

@@ -21,6 +21,10 @@ public struct ServerConfiguration: Sendable {
     /// One read (GET or HEAD below 400) in this many gets an access log line; 0 logs no
     /// reads. Writes and errors are always logged.
     public var accessLogReadSampling = 1
+    /// First pages (Podium's and every contract's top-N route) are answered right after the
+    /// HTTP decoder from the page cache (``FirstPageHandler``); false sends them through the
+    /// router like every other request, with the same answers.
+    public var firstPagesFastPath = true
     /// Where the log and everything else durable lives.
     public enum Storage: Sendable, Equatable, CustomStringConvertible {
         /// One SQLite file, `podium.sqlite`, in the data directory (the default).

@@ -31,11 +31,6 @@ struct ContractBoard: Sendable {
         return try leaderboards.game(gameId)
     }
 
-    /// The global top of the contract game (its top N; the contracts show the first 10).
-    func top() throws(APIError) -> LeaderboardView {
-        try leaderboards.gameBoard(try game().id).topView(of: .global)
-    }
-
     /// The catalogue entry of `actionId` in the contract game.
     func action(_ actionId: String) throws(APIError) -> (Game, GameAction) {
         let game = try game()

@@ -43,7 +43,7 @@ struct ScoreboardModuleContract {
 
     /// `[{userId, username, score}]`, the top 10, best first.
     @Sendable func topScores(_ request: Request, context: PodiumRequestContext) throws -> Response {
-        .json(Self.topScores(try board.top()))
+        .json(try board.leaderboards.encodedFirstPage(.topScores))
     }
 
     @Sendable func start(_ request: Request, context: PodiumRequestContext) async throws -> Response {

@@ -23,7 +23,11 @@ struct LiveScoreboardContract {
     /// `{success, data: {leaderboard: [{rank, user_id, username, score, avatar_url}],
     /// last_updated, cache_ttl}}`. The board is live, never a cached copy: `cache_ttl` is 0.
     @Sendable func top10(_ request: Request, context: PodiumRequestContext) throws -> Response {
-        let view = try board.top()
+        .json(try board.leaderboards.encodedFirstPage(.top10))
+    }
+
+    /// The body of `GET /api/v1/leaderboard/top10` showing `view`.
+    static func top10(_ view: LeaderboardView) -> ByteBuffer {
         var json = JSONWriter(capacity: 128 + view.contractEntries.count * 120)
         json.beginObject()
         json.field("success", true)
@@ -34,7 +38,7 @@ struct LiveScoreboardContract {
         json.field("cache_ttl", Int64(0))
         json.endObject()
         json.endObject()
-        return .json(json.buffer)
+        return json.buffer
     }
 
     /// Spec 002's score update (``ScoreUpdateRoute`` tells it from spec 003's by its body).

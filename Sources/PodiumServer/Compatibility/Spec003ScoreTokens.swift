@@ -100,7 +100,11 @@ struct ScoreTokenContract {
         let limit = try LeaderboardController.integer(
             request.uri.queryParameters["limit"].map(String.init), name: "limit", default: 10, range: 1...LeaderboardController.maxLimit
         )
-        let view = try leaderboards.page(try board.game().id, scope: .global, country: nil, limit: limit, cursor: nil)
+        return .json(try leaderboards.encodedFirstPage(.scoresLeaderboard(limit: limit)))
+    }
+
+    /// The body of `GET /api/v1/scores/leaderboard` showing `view`.
+    static func leaderboard(_ view: LeaderboardView) -> ByteBuffer {
         var json = JSONWriter(capacity: 128 + view.entries.count * 120)
         json.beginObject()
         json.field("success", true)
@@ -110,7 +114,7 @@ struct ScoreTokenContract {
         json.endObject()
         json.field("timestamp", Timestamp.format(view.updatedAt))
         json.endObject()
-        return .json(json.buffer)
+        return json.buffer
     }
 
     private static func writeLeaderboard(_ entries: ArraySlice<RankedEntry>, to json: inout JSONWriter) {

@@ -1,63 +1,104 @@
-import HTTPTypes
-import HummingbirdCore
 import Logging
 import NIOCore
-import NIOHTTPTypes
-import PodiumEngine
+import NIOHTTP1
 
-/// Answers the most frequent requests of a leaderboard server, the first page of a board
-/// (`GET /api/leaderboards/{gameId}` with at most `scope`, `country` and `limit`) and seed
-/// 004's `GET /api/leaderboard` (no query), on the connection's event loop from the
-/// board's page cache, before the request would hop to the router's task. Anything else, and any request it cannot answer with a 200, goes
-/// on to the router unchanged, which then also answers the errors.
+/// Answers the most frequent requests of a leaderboard server, the first pages of boards
+/// (``FirstPageRequest``: Podium's and every contract's top-N route), right after NIO's
+/// HTTP/1 decoder and the connection's guard, from the board's page cache: the cached body
+/// and a head written as bytes past the HTTP encoder, with the request id, `Date`, metrics
+/// and access-log line every request gets. Hummingbird's conversion to HTTP types, its
+/// router and its responder never see these requests.
 ///
-/// It answers only when no earlier request of the connection is still with the router,
-/// so the answers of pipelined requests stay in order.
+/// Anything else goes on untouched and in order: any method but GET, another HTTP version
+/// than 1.1, a request with `Authorization`, `Connection` or `Upgrade`, a target it does not
+/// claim, a page that cannot be read (the router answers the error). It answers only when
+/// no earlier request of the connection is still with the router, so the answers of
+/// pipelined requests stay in order.
 final class FirstPageHandler: ChannelDuplexHandler, RemovableChannelHandler {
-    typealias InboundIn = HTTPRequestPart
-    typealias InboundOut = HTTPRequestPart
-    typealias OutboundIn = HTTPResponsePart
-    typealias OutboundOut = HTTPResponsePart
+    typealias InboundIn = HTTPServerRequestPart
+    typealias InboundOut = HTTPServerRequestPart
+    typealias OutboundIn = HTTPServerResponsePart
+    typealias OutboundOut = HTTPServerResponsePart
 
-    private let leaderboards: LeaderboardService
-    private let metrics: PodiumMetrics
-    private let accessLog: AccessLog
-    private let logger: Logger
+    /// What the handler serves with; one per server.
+    struct Pages: Sendable {
+        let leaderboards: LeaderboardService
+        let metrics: PodiumMetrics
+        let accessLog: AccessLog
+        let logger: Logger
+        /// The metrics series of each route answered here (GET, status 200).
+        fileprivate let series: [String: RequestSeries]
+
+        init(leaderboards: LeaderboardService, metrics: PodiumMetrics, accessLog: AccessLog, logger: Logger) {
+            self.leaderboards = leaderboards
+            self.metrics = metrics
+            self.accessLog = accessLog
+            self.logger = logger
+            let routes: [FirstPageRequest] = [.board(gameId: "", period: nil, scope: .global, country: nil, limit: 10), .topScores, .top10, .scoresLeaderboard(limit: 10), .defaultLeaderboard]
+            series = Dictionary(uniqueKeysWithValues: routes.map { ($0.route, metrics.requestSeries(method: "GET", route: $0.route, status: 200)) })
+        }
+    }
+
+    /// A request this handler answers, between its head and its end.
+    private struct Answering {
+        var page: ByteBuffer
+        var route: String
+        var head: HTTPRequestHead
+        var start: ContinuousClock.Instant
+    }
+
+    private let pages: Pages
+    private let connectionGuard: HTTPConnectionGuard
+    /// Where the answer's bytes are written: the HTTP encoder's context, so they go past it.
+    private var encoder: ChannelHandlerContext?
     /// Requests passed on whose response has not ended yet.
     private var withRouter = 0
-    /// Whether the rest of a request answered here (its `.end`) is still to be dropped.
-    private var droppingRest = false
+    private var answering: Answering?
+    /// The server is shutting down: close once the request being read here is answered.
+    private var closesAfterAnswer = false
 
-    static let route = "/api/leaderboards/{gameId}"
-    static let defaultRoute = "/api/leaderboard"
-    private static let prefix = "/api/leaderboards/"
+    private init(pages: Pages, connectionGuard: HTTPConnectionGuard) {
+        self.pages = pages
+        self.connectionGuard = connectionGuard
+    }
 
-    init(leaderboards: LeaderboardService, metrics: PodiumMetrics, accessLog: AccessLog, logger: Logger) {
-        self.leaderboards = leaderboards
-        self.metrics = metrics
-        self.accessLog = accessLog
-        self.logger = logger
+    /// Adds the handler after the guard of `channel`'s HTTP pipeline.
+    static func install(in channel: any Channel, pages: Pages) throws {
+        let pipeline = channel.pipeline.syncOperations
+        let connectionGuard = try pipeline.handler(type: HTTPConnectionGuard.self)
+        try pipeline.addHandler(FirstPageHandler(pages: pages, connectionGuard: connectionGuard), position: .after(connectionGuard))
+    }
+
+    /// Removes the handler from a connection that becomes a WebSocket.
+    static func remove(from channel: any Channel) {
+        let pipeline = channel.pipeline.syncOperations
+        if let context = try? pipeline.context(handlerType: FirstPageHandler.self) { pipeline.removeHandler(context: context, promise: nil) }
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        encoder = try? context.pipeline.syncOperations.context(handlerType: HTTPResponseEncoder.self)
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        encoder = nil
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
-        case .head(let request):
+        case .head(let head):
             let start = ContinuousClock.now
-            if withRouter == 0, let (page, route) = firstPage(for: request) {
-                droppingRest = true
-                answer(request, with: page, route: route, since: start, context: context)
+            if withRouter == 0, encoder != nil, let request = Self.claims(head), let page = try? pages.leaderboards.encodedFirstPage(request) {
+                answering = Answering(page: page, route: request.route, head: head, start: start)
                 return
             }
             withRouter += 1
             context.fireChannelRead(data)
         case .body:
-            if !droppingRest { context.fireChannelRead(data) }
+            if answering == nil { context.fireChannelRead(data) }
         case .end:
-            if droppingRest {
-                droppingRest = false
-            } else {
-                context.fireChannelRead(data)
-            }
+            guard let request = answering else { return context.fireChannelRead(data) }
+            answering = nil
+            answer(request, context: context)
         }
     }
 
@@ -66,67 +107,54 @@ final class FirstPageHandler: ChannelDuplexHandler, RemovableChannelHandler {
         context.write(data, promise: promise)
     }
 
-    /// The cached bytes of the page `request` asks for and its route, or nil to let the
-    /// router answer.
-    private func firstPage(for request: HTTPRequest) -> (ByteBuffer, route: String)? {
-        guard request.method == .get, let target = request.path,
-            request.headerFields[.authorization] == nil, request.headerFields[.connection] == nil
-        else { return nil }
-        if target == Self.defaultRoute {
-            return (try? leaderboards.encodedDefaultLeaderboard()).map { ($0, Self.defaultRoute) }
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        // A connection whose requests were all answered here has no Hummingbird handler
+        // to close it when the server shuts down: it is closed here once idle.
+        guard event is ChannelShouldQuiesceEvent, withRouter == 0 else { return context.fireUserInboundEventTriggered(event) }
+        if answering != nil {
+            closesAfterAnswer = true
+        } else {
+            context.close(promise: nil)
         }
-        guard target.hasPrefix(Self.prefix) else { return nil }
-        let uri = URI(target)
-        let gameId = uri.path.dropFirst(Self.prefix.count)
-        let query = uri.query
-        // Anything that needs decoding or could be read two ways is left to the router.
-        guard !gameId.isEmpty, !gameId.contains(where: { $0 == "/" || $0 == "%" }),
-            !(query?.contains(where: { $0 == "%" || $0 == "+" }) ?? false)
-        else { return nil }
-        var scope = LeaderboardScope.global
-        var country: CountryCode?
-        var limit = 10
-        var seen: Set<Substring> = []
-        for pair in query?.split(separator: "&") ?? [] {
-            let parts = pair.split(separator: "=", maxSplits: 1)
-            guard parts.count == 2, seen.insert(parts[0]).inserted else { return nil }
-            let value = String(parts[1])
-            switch parts[0] {
-            case "scope":
-                guard let parsed = try? LeaderboardController.scope(value), parsed != .personal else { return nil }
-                scope = parsed
-            case "country":
-                guard let parsed = try? LeaderboardController.country(value) else { return nil }
-                country = parsed
-            case "limit":
-                guard let parsed = Int(value), (1...LeaderboardController.maxLimit).contains(parsed) else { return nil }
-                limit = parsed
-            default:
-                return nil
-            }
-        }
-        return (try? leaderboards.encodedPage(String(gameId), scope: scope, country: country, limit: limit, cursor: nil))
-            .map { ($0, Self.route) }
     }
 
-    private func answer(
-        _ request: HTTPRequest, with page: ByteBuffer, route: String, since start: ContinuousClock.Instant, context: ChannelHandlerContext
-    ) {
-        let correlationId = request.headerFields[RequestMiddleware.correlationIdHeader]
-        let requestId = RequestMiddleware.requestId(given: request.headerFields[RequestMiddleware.requestIdHeader] ?? correlationId)
-        var headers: HTTPFields = [
-            .contentType: "application/json; charset=utf-8", .contentLength: String(page.readableBytes),
-            .date: HTTPDate.now(), .server: "Podium",
-        ]
-        headers[RequestMiddleware.requestIdHeader] = requestId
-        if correlationId != nil { headers[RequestMiddleware.correlationIdHeader] = requestId }
-        context.write(wrapOutboundOut(.head(HTTPResponse(status: .ok, headerFields: headers))), promise: nil)
-        context.write(wrapOutboundOut(.body(page)), promise: nil)
-        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
-        metrics.firstPagesFromTheEventLoop.increment()
-        RequestMiddleware.record(
-            method: "GET", route: route, path: String(request.path?.prefix { $0 != "?" } ?? ""), status: 200, since: start,
-            requestId: requestId, metrics: metrics, accessLog: accessLog, logger: logger
+    /// The first page `head` asks for, if it is a request this handler may answer.
+    private static func claims(_ head: HTTPRequestHead) -> FirstPageRequest? {
+        guard head.method == .GET, head.version == .http1_1, !head.headers.contains(name: "Authorization"),
+            !head.headers.contains(name: "Connection"), !head.headers.contains(name: "Upgrade")
+        else { return nil }
+        return FirstPageRequest(target: head.uri)
+    }
+
+    private func answer(_ request: Answering, context: ChannelHandlerContext) {
+        guard let encoder else { return }
+        let headers = request.head.headers
+        let correlationId = headers.first(name: RequestMiddleware.correlationIdHeader.rawName)
+        let requestId = RequestMiddleware.requestId(given: headers.first(name: RequestMiddleware.requestIdHeader.rawName) ?? correlationId)
+        let body = request.page
+        var head = context.channel.allocator.buffer(capacity: 256)
+        head.writeStaticString("HTTP/1.1 200 OK\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ")
+        head.writeString(String(body.readableBytes))
+        head.writeStaticString("\r\nX-Request-Id: ")
+        head.writeString(requestId)
+        if correlationId != nil {
+            head.writeStaticString("\r\nX-Correlation-ID: ")
+            head.writeString(requestId)
+        }
+        head.writeStaticString("\r\nDate: ")
+        head.writeString(HTTPDate.now())
+        head.writeStaticString("\r\nServer: Podium\r\n\r\n")
+        encoder.write(NIOAny(IOData.byteBuffer(head)), promise: nil)
+        encoder.write(NIOAny(IOData.byteBuffer(body)), promise: nil)
+        encoder.flush()
+        connectionGuard.responseWrittenPastTheEncoder()
+        pages.metrics.firstPagesFromTheEventLoop.increment()
+        let duration = ContinuousClock.now - request.start
+        pages.series[request.route]?.record(duration)
+        RequestMiddleware.log(
+            method: "GET", route: request.route, path: String(request.head.uri.prefix { $0 != "?" }), status: 200, duration: duration,
+            requestId: requestId, accessLog: pages.accessLog, logger: pages.logger
         )
+        if closesAfterAnswer { context.close(promise: nil) }
     }
 }

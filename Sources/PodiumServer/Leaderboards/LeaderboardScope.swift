@@ -115,11 +115,20 @@ enum PageFormat: Hashable, Sendable {
     case state
     /// Seed 004's users list (`GET /api/leaderboard`).
     case users
+    /// Spec 001's bare array (`GET /top-scores`).
+    case topScores
+    /// Spec 002's envelope (`GET /api/v1/leaderboard/top10`).
+    case top10
+    /// Spec 003's envelope (`GET /api/v1/scores/leaderboard`).
+    case scoresLeaderboard
 
     func encode(_ view: LeaderboardView) -> ByteBuffer {
         switch self {
         case .state: view.encoded
         case .users: view.encodedAsUsers
+        case .topScores: ScoreboardModuleContract.topScores(view)
+        case .top10: LiveScoreboardContract.top10(view)
+        case .scoresLeaderboard: ScoreTokenContract.leaderboard(view)
         }
     }
 }

@@ -105,12 +105,24 @@ public final class LeaderboardService: Sendable {
         }
     }
 
-    /// Seed 004's top 10 of the default game (`GET /api/leaderboard`), from the page cache.
-    func encodedDefaultLeaderboard() throws(APIError) -> ByteBuffer {
+    /// The answer to a first-page read, from the page cache: Podium's own page, or the top
+    /// of the contract board (the default game) in a contract's shape.
+    func encodedFirstPage(_ request: FirstPageRequest) throws(APIError) -> ByteBuffer {
+        let (format, limit): (PageFormat, Int)
+        switch request {
+        case .board(let gameId, let period, let scope, let country, let limit):
+            return try encodedPage(gameId, period: period, scope: scope, country: country, limit: limit, cursor: nil)
+        case .defaultLeaderboard: (format, limit) = (.users, LiveDialect.contractTopCount)
+        case .scoresLeaderboard(let pageLimit): (format, limit) = (.scoresLeaderboard, pageLimit)
+        // As their live messages: the first 10 of the game's top N.
+        case .topScores: (format, limit) = (.topScores, LiveDialect.contractTopCount)
+        case .top10: (format, limit) = (.top10, LiveDialect.contractTopCount)
+        }
         guard let gameId = defaultGame else { throw APIError.notFound("No games are configured.") }
         let gameBoard = try gameBoard(gameId)
-        return try gameBoard.encodedFirstPage(of: .global, limit: 10, format: .users) { (board, updatedAt) throws(APIError) in
-            try Self.view(of: board, in: gameBoard, partition: .global, limit: 10, cursor: nil, updatedAt: updatedAt)
+        let shown = format == .topScores || format == .top10 ? min(limit, gameBoard.game.topN) : limit
+        return try gameBoard.encodedFirstPage(of: .global, limit: shown, format: format) { (board, updatedAt) throws(APIError) in
+            try Self.view(of: board, in: gameBoard, partition: .global, limit: shown, cursor: nil, updatedAt: updatedAt)
         }
     }
 

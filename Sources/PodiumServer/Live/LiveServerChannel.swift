@@ -38,8 +38,8 @@ struct LiveServerChannel: ServerChildChannel, HTTPChannelHandler {
     let responder: HTTPChannelHandler.Responder
     let upgrades: LiveUpgrades
     let connections: HTTPConnections
-    /// Handlers of plain HTTP connections between the HTTP codec and Hummingbird.
-    let httpHandlers: @Sendable () -> [any RemovableChannelHandler]
+    /// What ``FirstPageHandler`` serves; nil sends first pages through the router too.
+    let firstPages: FirstPageHandler.Pages?
 
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
         channel.eventLoop.makeCompletedFuture {
@@ -56,6 +56,7 @@ struct LiveServerChannel: ServerChildChannel, HTTPChannelHandler {
                         if case .refused = decision.outcome { return nil }
                         // A WebSocket from here: the hub counts it and its pings time it.
                         HTTPConnectionGuard.remove(from: channel)
+                        FirstPageHandler.remove(from: channel)
                         var headers = HTTPHeaders([(RequestMiddleware.requestIdHeader.rawName, decision.requestId)])
                         if let subprotocol = decision.subprotocol { headers.add(name: "Sec-WebSocket-Protocol", value: subprotocol) }
                         return headers
@@ -76,7 +77,6 @@ struct LiveServerChannel: ServerChildChannel, HTTPChannelHandler {
                     channel.eventLoop.makeCompletedFuture {
                         let pipeline = channel.pipeline.syncOperations
                         try pipeline.addHandler(HTTP1ToHTTPServerCodec(secure: false))
-                        try pipeline.addHandlers(httpHandlers())
                         try pipeline.addHandler(HTTPConnectionStateHandler(logger: logger))
                         let http = try NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>(
                             wrappingChannelSynchronously: channel, configuration: .init(isOutboundHalfClosureEnabled: true)
@@ -99,6 +99,7 @@ struct LiveServerChannel: ServerChildChannel, HTTPChannelHandler {
             do {
                 negotiated = try channel.pipeline.syncOperations.configureUpgradableHTTPServerPipeline(configuration: pipelineConfiguration)
                 try HTTPConnectionGuard.install(in: channel, connections: connections)
+                if let firstPages { try FirstPageHandler.install(in: channel, pages: firstPages) }
             } catch {
                 connections.release()
                 throw error

@@ -33,21 +33,47 @@ public struct PodiumLogHandler: LogHandler {
     }
 
     public func log(event: LogEvent) {
-        let merged = event.metadata.map { metadata.merging($0) { $1 } } ?? metadata
-        let time = Timestamp.format(Timestamp.now())
         let urgent = event.level >= .warning
         switch format {
         case .text:
-            var text = time + " " + event.level.rawValue + " " + label + ": " + event.message.description
-            for (key, value) in merged.sorted(by: { $0.key < $1.key }) { text += " " + key + "=" + Self.quoted(value.description) }
-            text += "\n"
-            LogOutput.write(text.utf8, urgent: urgent)
+            // Built as bytes, in one buffer: a busy server writes a line per request.
+            var line: [UInt8] = []
+            line.reserveCapacity(256)
+            Timestamp.write(Timestamp.now(), to: &line)
+            line.append(UInt8(ascii: " "))
+            line.append(contentsOf: event.level.rawValue.utf8)
+            line.append(UInt8(ascii: " "))
+            line.append(contentsOf: label.utf8)
+            line.append(contentsOf: ": ".utf8)
+            line.append(contentsOf: event.message.description.utf8)
+            var fields: [(key: String, value: Logger.Metadata.Value)] = []
+            fields.reserveCapacity(metadata.count + (event.metadata?.count ?? 0))
+            for field in metadata where event.metadata?[field.key] == nil { fields.append(field) }
+            for field in event.metadata ?? [:] { fields.append(field) }
+            fields.sort { $0.key < $1.key }
+            for (key, value) in fields {
+                line.append(UInt8(ascii: " "))
+                line.append(contentsOf: key.utf8)
+                line.append(UInt8(ascii: "="))
+                Self.appendQuoted(value.description, to: &line)
+            }
+            line.append(0x0A)
+            LogOutput.write(line, urgent: urgent)
         case .json:
+            let merged = event.metadata.map { metadata.merging($0) { $1 } } ?? metadata
+            let time = Timestamp.format(Timestamp.now())
             var fields: [String: Any] = ["time": time, "level": event.level.rawValue, "label": label, "message": event.message.description]
             for (key, value) in merged { fields[key] = Self.json(value) }
             guard let line = try? JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys]) else { return }
             LogOutput.write(line + [0x0A], urgent: urgent)
         }
+    }
+
+    /// Appends `value` as ``quoted(_:)`` writes it; a value of printable ASCII with nothing
+    /// to quote, the common case, is copied as it is.
+    private static func appendQuoted(_ value: String, to line: inout [UInt8]) {
+        let plain = !value.isEmpty && value.utf8.allSatisfy { $0 > 0x20 && $0 < 0x7F && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "=") && $0 != UInt8(ascii: "\\") }
+        line.append(contentsOf: (plain ? value : quoted(value)).utf8)
     }
 
     /// A text value as logfmt writes it: quoted when it is empty or holds a space, a

@@ -32,7 +32,7 @@ public final class PodiumMetrics: Sendable {
     let dynamoDBHistoryPending: Gauge
     let firstPagesFromTheEventLoop: Counter
     /// The labelled series already made, so a request finds its own with one lookup.
-    private let requestSeries = LabelledSeries<RequestLabels, (requests: Counter, duration: DurationHistogram)>()
+    private let requestSeries = LabelledSeries<RequestLabels, RequestSeries>()
     private let submissionSeries = LabelledSeries<[String], Counter>()
     private let appliedSeries = LabelledSeries<String, Counter>()
 
@@ -111,10 +111,10 @@ public final class PodiumMetrics: Sendable {
         )
     }
 
-    /// Counts one HTTP request.
-    func recordRequest(method: String, route: String, status: Int, duration: Duration) {
-        let series = requestSeries.series(for: RequestLabels(method: method, route: route, status: status)) {
-            (
+    /// The series of the HTTP requests of `method` on `route` answered with `status`.
+    func requestSeries(method: String, route: String, status: Int) -> RequestSeries {
+        requestSeries.series(for: RequestLabels(method: method, route: route, status: status)) {
+            RequestSeries(
                 requests: registry.makeCounter(
                     descriptor: .init(namespace: "podium", subsystem: "http", metricName: "requests", unitName: "total", helpText: "HTTP requests by route and status."),
                     labels: [("method", method), ("route", route), ("status", String(status))]
@@ -126,8 +126,11 @@ public final class PodiumMetrics: Sendable {
                 )
             )
         }
-        series.requests.increment()
-        series.duration.record(duration)
+    }
+
+    /// Counts one HTTP request.
+    func recordRequest(method: String, route: String, status: Int, duration: Duration) {
+        requestSeries(method: method, route: route, status: status).record(duration)
     }
 
     /// Counts a score submission (run, action or ingest) by outcome: `accepted` or an error code.
@@ -156,6 +159,18 @@ public final class PodiumMetrics: Sendable {
 
 /// The series of one metric made so far, by their label values: the registry is asked
 /// once per label set, later calls find the series with one dictionary lookup.
+/// The count and durations of one kind of HTTP request (method, route, status); a
+/// handler that answers only one kind keeps its series instead of looking it up each time.
+struct RequestSeries: Sendable {
+    let requests: Counter
+    let duration: DurationHistogram
+
+    func record(_ duration: Duration) {
+        requests.increment()
+        self.duration.record(duration)
+    }
+}
+
 private final class LabelledSeries<Labels: Hashable & Sendable, Series: Sendable>: Sendable {
     private let made = Mutex<[Labels: Series]>([:])
 

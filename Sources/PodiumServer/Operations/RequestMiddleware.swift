@@ -88,14 +88,20 @@ struct RequestMiddleware: RouterMiddleware {
     ) {
         let duration = ContinuousClock.now - start
         metrics.recordRequest(method: method, route: route, status: status, duration: duration)
+        log(method: method, route: route, path: path, status: status, duration: duration, requestId: requestId, accessLog: accessLog, logger: logger)
+    }
+
+    /// The one log line of a finished request, if `accessLog` keeps it.
+    static func log(
+        method: String, route: String, path: @autoclosure () -> String, status: Int, duration: Duration, requestId: String,
+        accessLog: AccessLog, logger: Logger
+    ) {
         guard accessLog.logs(method: method, status: status) else { return }
-        var logger = logger
-        logger[metadataKey: "request_id"] = .string(requestId)
         logger.info(
             "request",
             metadata: [
-                "method": .string(method), "route": .string(route), "path": .string(path), "status": .stringConvertible(status),
-                "duration_ms": .string(milliseconds(duration)),
+                "method": .string(method), "route": .string(route), "path": .string(path()), "status": .stringConvertible(status),
+                "duration_ms": .string(milliseconds(duration)), "request_id": .string(requestId),
             ]
         )
     }
@@ -130,17 +136,19 @@ struct RequestMiddleware: RouterMiddleware {
 /// Request ids unique across processes and cheap to make: a random 64-bit process prefix
 /// and a counter (`"9f3a6c0e1b2d4f58-0000002a"`), with no random draw per request.
 enum RequestIdentifiers {
-    private static let prefix = String(UInt64.random(in: .min ... .max), radix: 16).leftPadded(to: 16)
+    private static let prefix = Array(hex(UInt64.random(in: .min ... .max), digits: 16) + [UInt8(ascii: "-")])
     private static let counter = Atomic<UInt64>(0)
 
     static func next() -> String {
         let number = counter.add(1, ordering: .relaxed).newValue
-        return prefix + "-" + String(number, radix: 16).leftPadded(to: 8)
+        return String(decoding: prefix + hex(number, digits: max(8, (64 - number.leadingZeroBitCount + 3) / 4)), as: UTF8.self)
     }
-}
 
-extension String {
-    fileprivate func leftPadded(to width: Int) -> String {
-        count >= width ? self : String(repeating: "0", count: width - count) + self
+    /// `value` in lowercase hexadecimal, zero-padded to `digits`.
+    private static func hex(_ value: UInt64, digits: Int) -> [UInt8] {
+        (0..<digits).reversed().map { digit in
+            let nibble = UInt8(truncatingIfNeeded: value >> (UInt64(digit) * 4)) & 0x0F
+            return nibble < 10 ? UInt8(ascii: "0") + nibble : UInt8(ascii: "a") + nibble - 10
+        }
     }
 }

@@ -138,7 +138,7 @@ struct LeaderboardController {
     /// Seed 004: `{"users": [{userId, username, score, rank}], "updatedAt"}` for the default
     /// game's top 10 (usually answered by `FirstPageHandler` from the same cache).
     @Sendable func defaultLeaderboard(_ request: Request, context: PodiumRequestContext) throws -> Response {
-        .json(try leaderboards.encodedDefaultLeaderboard())
+        .json(try leaderboards.encodedFirstPage(.defaultLeaderboard))
     }
 
     static func scope(_ text: String) throws(APIError) -> LeaderboardScope {

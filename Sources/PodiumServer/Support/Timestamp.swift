@@ -5,16 +5,36 @@ import Foundation
 enum Timestamp {
     /// `YYYY-MM-DDTHH:MM:SS.mmmZ`.
     static func format(_ milliseconds: Int64) -> String {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(24)
+        write(milliseconds, to: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// Appends `YYYY-MM-DDTHH:MM:SS.mmmZ` to `bytes`.
+    static func write(_ milliseconds: Int64, to bytes: inout [UInt8]) {
         let (days, dayMilliseconds) = milliseconds.quotientAndRemainder(dividingBy: 86_400_000)
         let (dayNumber, millisecondOfDay) = dayMilliseconds < 0 ? (days - 1, dayMilliseconds + 86_400_000) : (days, dayMilliseconds)
         let (year, month, day) = civilDate(fromDays: dayNumber)
         let seconds = millisecondOfDay / 1000
-        var text = ""
-        text.reserveCapacity(24)
-        text += pad(year, 4) + "-" + pad(month, 2) + "-" + pad(day, 2)
-        text += "T" + pad(seconds / 3600, 2) + ":" + pad(seconds / 60 % 60, 2) + ":" + pad(seconds % 60, 2)
-        text += "." + pad(millisecondOfDay % 1000, 3) + "Z"
-        return text
+        if year < 0 || year > 9999 {
+            bytes.append(contentsOf: String(year).utf8)
+        } else {
+            pad(year, 4, to: &bytes)
+        }
+        bytes.append(UInt8(ascii: "-"))
+        pad(month, 2, to: &bytes)
+        bytes.append(UInt8(ascii: "-"))
+        pad(day, 2, to: &bytes)
+        bytes.append(UInt8(ascii: "T"))
+        pad(seconds / 3600, 2, to: &bytes)
+        bytes.append(UInt8(ascii: ":"))
+        pad(seconds / 60 % 60, 2, to: &bytes)
+        bytes.append(UInt8(ascii: ":"))
+        pad(seconds % 60, 2, to: &bytes)
+        bytes.append(UInt8(ascii: "."))
+        pad(millisecondOfDay % 1000, 3, to: &bytes)
+        bytes.append(UInt8(ascii: "Z"))
     }
 
     /// Parses `YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)`; nil for anything else.
@@ -67,9 +87,14 @@ enum Timestamp {
         return value
     }
 
-    private static func pad(_ value: Int64, _ width: Int) -> String {
-        let digits = String(value)
-        return digits.count >= width ? digits : String(repeating: "0", count: width - digits.count) + digits
+    /// The `width` last decimal digits of `value` (0 to 10^width - 1), zero-padded.
+    private static func pad(_ value: Int64, _ width: Int, to bytes: inout [UInt8]) {
+        var divisor: Int64 = 1
+        for _ in 1..<width { divisor *= 10 }
+        while divisor > 0 {
+            bytes.append(UInt8(ascii: "0") + UInt8(value / divisor % 10))
+            divisor /= 10
+        }
     }
 
     private static func daysIn(month: Int64, year: Int64) -> Int64 {

@@ -5,6 +5,6 @@ struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measure Podium's speed and size (build with -c release).",
-        subcommands: [EngineBenchCommand.self, SubmissionBenchCommand.self, LogBenchCommand.self, SnapshotBenchCommand.self]
+        subcommands: [EngineBenchCommand.self, SubmissionBenchCommand.self, LogBenchCommand.self, SnapshotBenchCommand.self, ConstantHTTPBenchCommand.self]
     )
 }

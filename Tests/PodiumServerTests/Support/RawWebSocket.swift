@@ -139,21 +139,28 @@ final class RawSocket: Sendable {
     }
 
     /// Everything the server sends until it closes the connection (at most 10 s of
-    /// silence). The blocking reads run on their own thread, not on one the server in
-    /// this process needs.
+    /// silence).
     func bytesUntilClosed() async throws -> [UInt8] {
+        try await bytes { _ in false }
+    }
+
+    /// What the server sends until `enough` holds of everything received so far, or until it
+    /// closes the connection (at most 10 s of silence). The blocking reads run on their own
+    /// thread, not on one the server in this process needs.
+    func bytes(until enough: @escaping @Sendable ([UInt8]) -> Bool) async throws -> [UInt8] {
         try await withCheckedThrowingContinuation { continuation in
             Thread {
                 continuation.resume(
                     with: Result {
                         var bytes: [UInt8] = []
                         var chunk = [UInt8](repeating: 0, count: 4096)
-                        while true {
+                        while !enough(bytes) {
                             let count = chunk.withUnsafeMutableBytes { recv(self.descriptor, $0.baseAddress, $0.count, 0) }
                             if count == 0 { return bytes }
                             guard count > 0 else { throw TestFailure("the server did not close the connection (errno \(errno))") }
                             bytes += chunk[0..<count]
                         }
+                        return bytes
                     }
                 )
             }.start()
