@@ -52,7 +52,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Length of the queue of connections not yet accepted (capped by net.core.somaxconn). Env: PODIUM_LISTEN_BACKLOG. Default 4096.")
     var listenBacklog: Int?
 
-    @Option(help: "Log one read (GET or HEAD answered below 400) in N; 0 logs no reads. Writes and errors are always logged. Env: PODIUM_ACCESS_LOG_READS. Default 1 (every read).")
+    @Option(help: "Log one read (GET or HEAD answered below 400) in N; 1 logs every read, 0 none. Writes and errors are always logged. Env: PODIUM_ACCESS_LOG_READS. Default: every read up to 100 a second, then one in 100.")
     var accessLogReads: Int?
 
     @Option(help: "Answer first pages of boards right after the HTTP decoder (true) or through the router (false); the answers are the same. Env: PODIUM_FAST_PATH. Default true.")

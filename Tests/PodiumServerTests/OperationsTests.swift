@@ -1,5 +1,6 @@
 import Foundation
 import HTTPTypes
+import Synchronization
 import Testing
 
 @testable import PodiumServer
@@ -123,5 +124,18 @@ struct AccessLogTests {
         let logged = (0..<1000).filter { _ in log.logs(method: "GET", status: 200) }.count
         #expect(logged == 100)
         #expect((0..<5).allSatisfy { _ in AccessLog.everything.logs(method: "GET", status: 200) })
+    }
+
+    /// The default: every read up to its budget each second, then a sample; a new second
+    /// starts a new budget.
+    @Test func readsPastEachSecondsBudgetAreSampled() {
+        let second = Atomic<Int>(1_000)
+        let log = AccessLog(readSampling: 100, readsInFull: 20, clock: { second.load(ordering: .relaxed) })
+        #expect((0..<20).allSatisfy { _ in log.logs(method: "GET", status: 200) }, "the first 20 of the second")
+        #expect((0..<1000).filter { _ in log.logs(method: "GET", status: 200) }.count == 10, "then one in 100")
+        #expect(log.logs(method: "POST", status: 200) && log.logs(method: "GET", status: 500), "writes and errors always")
+        second.store(1_001, ordering: .relaxed)
+        #expect((0..<20).allSatisfy { _ in log.logs(method: "GET", status: 200) }, "a new second, a new budget")
+        #expect(!log.logs(method: "GET", status: 200))
     }
 }

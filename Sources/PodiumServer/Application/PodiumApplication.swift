@@ -50,7 +50,7 @@ public struct PodiumApplication: Sendable {
         dataLock = configuration.storage == .sqlite ? try DataDirectoryLock(directory: configuration.dataDirectory) : nil
         store = try await Self.openStore(configuration, logger: logger)
         metrics = PodiumMetrics()
-        accessLog = AccessLog(readSampling: configuration.accessLogReadSampling)
+        accessLog = configuration.accessLogReadSampling.map { AccessLog(readSampling: $0) } ?? .standard
         bans = BanList()
         announcements = Announcements()
         leaderboards = LeaderboardService(registry: registry, clock: configuration.clock)

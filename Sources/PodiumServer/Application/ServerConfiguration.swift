@@ -19,8 +19,9 @@ public struct ServerConfiguration: Sendable {
     /// connections past it waits for SYN retries (a second or more) instead of a turn.
     public var listenBacklog = 4096
     /// One read (GET or HEAD below 400) in this many gets an access log line; 0 logs no
-    /// reads. Writes and errors are always logged.
-    public var accessLogReadSampling = 1
+    /// reads. Nil: every read up to 100 a second, then one in 100. Writes and errors are
+    /// always logged.
+    public var accessLogReadSampling: Int?
     /// First pages (Podium's and every contract's top-N route) are answered right after the
     /// HTTP decoder from the page cache (``FirstPageHandler``); false sends them through the
     /// router like every other request, with the same answers.

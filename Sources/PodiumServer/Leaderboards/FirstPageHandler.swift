@@ -44,6 +44,9 @@ final class FirstPageHandler: ChannelDuplexHandler, RemovableChannelHandler {
         var page: ByteBuffer
         var route: String
         var head: HTTPRequestHead
+        /// The caller's `X-Request-Id` (or spec 003's `X-Correlation-ID`).
+        var givenId: String?
+        var isCorrelated: Bool
         var start: ContinuousClock.Instant
     }
 
@@ -56,6 +59,9 @@ final class FirstPageHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private var answering: Answering?
     /// The server is shutting down: close once the request being read here is answered.
     private var closesAfterAnswer = false
+    /// The last target claimed on this connection and what it asks for: a client reads the
+    /// same page again and again.
+    private var lastClaim: (target: String, request: FirstPageRequest)?
 
     private init(pages: Pages, connectionGuard: HTTPConnectionGuard) {
         self.pages = pages
@@ -87,8 +93,8 @@ final class FirstPageHandler: ChannelDuplexHandler, RemovableChannelHandler {
         switch unwrapInboundIn(data) {
         case .head(let head):
             let start = ContinuousClock.now
-            if withRouter == 0, encoder != nil, let request = Self.claims(head), let page = try? pages.leaderboards.encodedFirstPage(request) {
-                answering = Answering(page: page, route: request.route, head: head, start: start)
+            if withRouter == 0, encoder != nil, let (request, ids) = claims(head), let page = try? pages.leaderboards.encodedFirstPage(request) {
+                answering = Answering(page: page, route: request.route, head: head, givenId: ids.given, isCorrelated: ids.isCorrelated, start: start)
                 return
             }
             withRouter += 1
@@ -118,26 +124,44 @@ final class FirstPageHandler: ChannelDuplexHandler, RemovableChannelHandler {
         }
     }
 
-    /// The first page `head` asks for, if it is a request this handler may answer.
-    private static func claims(_ head: HTTPRequestHead) -> FirstPageRequest? {
-        guard head.method == .GET, head.version == .http1_1, !head.headers.contains(name: "Authorization"),
-            !head.headers.contains(name: "Connection"), !head.headers.contains(name: "Upgrade")
-        else { return nil }
-        return FirstPageRequest(target: head.uri)
+    /// The first page `head` asks for and the request id it brings, if it is a request
+    /// this handler may answer.
+    private func claims(_ head: HTTPRequestHead) -> (FirstPageRequest, ids: (given: String?, isCorrelated: Bool))? {
+        guard head.method == .GET, head.version == .http1_1 else { return nil }
+        var requestId: String?
+        var correlationId: String?
+        // One pass over the headers, comparing names of the right length only.
+        for (name, value) in head.headers {
+            switch name.utf8.count {
+            case 13 where name.utf8.elementsEqualIgnoringASCIICase("Authorization".utf8),
+                10 where name.utf8.elementsEqualIgnoringASCIICase("Connection".utf8),
+                7 where name.utf8.elementsEqualIgnoringASCIICase("Upgrade".utf8):
+                return nil
+            case 12 where requestId == nil && name.utf8.elementsEqualIgnoringASCIICase("X-Request-Id".utf8):
+                requestId = value
+            case 16 where correlationId == nil && name.utf8.elementsEqualIgnoringASCIICase("X-Correlation-ID".utf8):
+                correlationId = value
+            default:
+                continue
+            }
+        }
+        let ids = (given: requestId ?? correlationId, isCorrelated: correlationId != nil)
+        if let lastClaim, lastClaim.target == head.uri { return (lastClaim.request, ids) }
+        guard let request = FirstPageRequest(target: head.uri) else { return nil }
+        lastClaim = (head.uri, request)
+        return (request, ids)
     }
 
     private func answer(_ request: Answering, context: ChannelHandlerContext) {
         guard let encoder else { return }
-        let headers = request.head.headers
-        let correlationId = headers.first(name: RequestMiddleware.correlationIdHeader.rawName)
-        let requestId = RequestMiddleware.requestId(given: headers.first(name: RequestMiddleware.requestIdHeader.rawName) ?? correlationId)
+        let requestId = RequestMiddleware.requestId(given: request.givenId)
         let body = request.page
         var head = context.channel.allocator.buffer(capacity: 256)
         head.writeStaticString("HTTP/1.1 200 OK\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ")
         head.writeString(String(body.readableBytes))
         head.writeStaticString("\r\nX-Request-Id: ")
         head.writeString(requestId)
-        if correlationId != nil {
+        if request.isCorrelated {
             head.writeStaticString("\r\nX-Correlation-ID: ")
             head.writeString(requestId)
         }
@@ -156,5 +180,12 @@ final class FirstPageHandler: ChannelDuplexHandler, RemovableChannelHandler {
             requestId: requestId, accessLog: pages.accessLog, logger: pages.logger
         )
         if closesAfterAnswer { context.close(promise: nil) }
+    }
+}
+
+extension Collection<UInt8> {
+    /// Whether two ASCII texts are the same but for the case of their letters.
+    fileprivate func elementsEqualIgnoringASCIICase(_ other: some Collection<UInt8>) -> Bool {
+        count == other.count && zip(self, other).allSatisfy { $0 == $1 || ($0 | 0x20 == $1 | 0x20 && ($0 | 0x20) >= 0x61 && ($0 | 0x20) <= 0x7A) }
     }
 }
