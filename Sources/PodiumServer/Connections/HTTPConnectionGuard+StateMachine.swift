@@ -47,6 +47,9 @@ extension HTTPConnectionGuard {
         private var isResponding = false
         /// How the connection ends once the unanswered requests are answered.
         private var ending: Ending?
+        /// Whether the connection ends with the request being read (HTTP/1.0 without
+        /// keep-alive, or `Connection: close`).
+        private var endsWithThisRequest = false
 
         init(limits: HTTPConnectionLimits) {
             self.limits = limits
@@ -70,19 +73,30 @@ extension HTTPConnectionGuard {
             return schedule(now + TimeAmount(limits.headTimeout))
         }
 
-        mutating func headReceived(now: NIODeadline) -> Action {
+        /// A request head arrived; `keepAlive` false when the connection ends with this
+        /// request (nothing after it is read, and it closes once the request is answered).
+        mutating func headReceived(now: NIODeadline, keepAlive: Bool = true) -> Action {
             guard phase != .closing else { return .none }
             isFirstRequest = false
             phase = .readingBody
             unanswered += 1
+            endsWithThisRequest = !keepAlive
             return schedule(now + TimeAmount(limits.bodyTimeout))
         }
 
-        /// The request ended: no deadline while the router answers it.
-        mutating func endReceived() {
-            guard phase == .readingBody else { return }
-            phase = .waiting
+        /// The request ended: no deadline while the router answers it. A request that ends
+        /// the connection closes it once answered (at once if it already is).
+        mutating func endReceived() -> Action {
+            guard phase == .readingBody else { return .none }
             deadline = nil
+            guard endsWithThisRequest else {
+                phase = .waiting
+                return .none
+            }
+            phase = .closing
+            guard unanswered > 0 else { return .closeAfterAnswer }
+            if ending == nil { ending = .close }
+            return .none
         }
 
         mutating func responseHeadSent() {

@@ -63,9 +63,12 @@ final class HTTPConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
         case .head(let head):
             // HTTP/0.9 and other versions than 1.x are not served.
             guard head.version.major == 1 else { return perform(state.parseError(.invalidVersion), context: context) }
-            perform(state.headReceived(now: .now()), context: context)
+            perform(state.headReceived(now: .now(), keepAlive: head.isKeepAlive), context: context)
         case .body: break
-        case .end: state.endReceived()
+        case .end:
+            let action = state.endReceived()
+            context.fireChannelRead(data)
+            return perform(action, context: context)
         }
         context.fireChannelRead(data)
     }

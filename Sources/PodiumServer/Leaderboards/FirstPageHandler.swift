@@ -34,8 +34,9 @@ final class FirstPageHandler: ChannelDuplexHandler, RemovableChannelHandler {
             self.metrics = metrics
             self.accessLog = accessLog
             self.logger = logger
-            let routes: [FirstPageRequest] = [.board(gameId: "", period: nil, scope: .global, country: nil, limit: 10), .topScores, .top10, .scoresLeaderboard(limit: 10), .defaultLeaderboard]
-            series = Dictionary(uniqueKeysWithValues: routes.map { ($0.route, metrics.requestSeries(method: "GET", route: $0.route, status: 200)) })
+            series = Dictionary(
+                uniqueKeysWithValues: FirstPageRequest.routes.map { ($0, metrics.requestSeries(method: "GET", route: $0, status: 200)) }
+            )
         }
     }
 
@@ -43,7 +44,7 @@ final class FirstPageHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private struct Answering {
         var page: ByteBuffer
         var route: String
-        var head: HTTPRequestHead
+        var target: String
         /// The caller's `X-Request-Id` (or spec 003's `X-Correlation-ID`).
         var givenId: String?
         var isCorrelated: Bool
@@ -94,7 +95,9 @@ final class FirstPageHandler: ChannelDuplexHandler, RemovableChannelHandler {
         case .head(let head):
             let start = ContinuousClock.now
             if withRouter == 0, encoder != nil, let (request, ids) = claims(head), let page = try? pages.leaderboards.encodedFirstPage(request) {
-                answering = Answering(page: page, route: request.route, head: head, givenId: ids.given, isCorrelated: ids.isCorrelated, start: start)
+                answering = Answering(
+                    page: page, route: request.route, target: head.uri, givenId: ids.given, isCorrelated: ids.isCorrelated, start: start
+                )
                 return
             }
             withRouter += 1
@@ -176,7 +179,7 @@ final class FirstPageHandler: ChannelDuplexHandler, RemovableChannelHandler {
         let duration = ContinuousClock.now - request.start
         pages.series[request.route]?.record(duration)
         RequestMiddleware.log(
-            method: "GET", route: request.route, path: String(request.head.uri.prefix { $0 != "?" }), status: 200, duration: duration,
+            method: "GET", route: request.route, path: String(request.target.prefix { $0 != "?" }), status: 200, duration: duration,
             requestId: requestId, accessLog: pages.accessLog, logger: pages.logger
         )
         if closesAfterAnswer { context.close(promise: nil) }

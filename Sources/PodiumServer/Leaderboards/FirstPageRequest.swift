@@ -18,17 +18,18 @@ enum FirstPageRequest: Equatable, Sendable {
     /// Spec 004's `GET /api/leaderboard`.
     case defaultLeaderboard
 
-    static let boardRoute = "/api/leaderboards/{gameId}"
     private static let boardPrefix = "/api/leaderboards/"
+    /// The route of each kind of first page, as the router names it.
+    static let routes = ["/api/leaderboards/{gameId}", "/top-scores", "/api/v1/leaderboard/top10", "/api/v1/scores/leaderboard", "/api/leaderboard"]
 
-    /// The route of the request in metrics and log lines, as the router names it.
+    /// The route of the request in metrics and log lines (one of ``routes``).
     var route: String {
         switch self {
-        case .board: Self.boardRoute
-        case .topScores: "/top-scores"
-        case .top10: "/api/v1/leaderboard/top10"
-        case .scoresLeaderboard: "/api/v1/scores/leaderboard"
-        case .defaultLeaderboard: "/api/leaderboard"
+        case .board: Self.routes[0]
+        case .topScores: Self.routes[1]
+        case .top10: Self.routes[2]
+        case .scoresLeaderboard: Self.routes[3]
+        case .defaultLeaderboard: Self.routes[4]
         }
     }
 
