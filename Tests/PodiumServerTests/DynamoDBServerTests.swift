@@ -108,6 +108,45 @@ struct DynamoDBServerTests {
         }
     }
 
+    /// An archive dropped past `keepArchives` (2 for `runner`) loses its copy in DynamoDB
+    /// too, so the table keeps no more boards than the server.
+    @Test func droppedArchivesAreDeletedFromDynamoDB() async throws {
+        let endpoint = try TestDynamoDB.endpoint()
+        let client = try TestDynamoDB.client(endpoint: endpoint)
+        let table = try await TestDynamoDB.newTable(client)
+        let store = DynamoDBSnapshotStore(client: client, table: table)
+        let scratch = try TemporaryDirectory()
+        defer { scratch.remove() }
+        let games = scratch.url.appendingPathComponent("periods.json")
+        try Data(PeriodBoardTests.gamesJSON.utf8).write(to: games)
+        let clock = ManualClock("2026-12-01T12:00:00Z")
+        try await TestServer.run(configure: {
+            $0.storage = .memory
+            $0.gamesFile = games.path
+            $0.clock = clock.wallClock
+            $0.dynamoDB = TestDynamoDB.settings(endpoint: endpoint, table: table)
+            $0.follower.replicaFlushInterval = .milliseconds(200)
+        }) { server in
+            try await server.ingest(game: "runner", user: "ann", score: 100)
+            func waitForDailyBoards(_ expected: [String]) async throws {
+                for _ in 0..<1_200 {
+                    if try await Self.periodManifests(store).filter({ !$0.contains("-W") }).sorted() == expected { return }
+                    try await Task.sleep(for: .milliseconds(50))
+                }
+                Issue.record("DynamoDB holds \(try await Self.periodManifests(store).sorted()), not \(expected)")
+            }
+            try await waitForDailyBoards(["runner@2026-12-01"])
+            clock.set("2026-12-02T12:00:00Z")
+            try await waitForDailyBoards(["runner@2026-12-01", "runner@2026-12-02"])
+            clock.set("2026-12-03T12:00:00Z")
+            try await waitForDailyBoards(["runner@2026-12-01", "runner@2026-12-02", "runner@2026-12-03"])
+            clock.set("2026-12-04T12:00:00Z")
+            try await waitForDailyBoards(["runner@2026-12-02", "runner@2026-12-03", "runner@2026-12-04"])
+            let dropped = try await server.request(.get, "/api/leaderboards/runner?period=2026-12-01")
+            #expect(dropped.status == .notFound, "the server dropped it too")
+        }
+    }
+
     @Test func everyAcceptedScoreIsInTheHistoryTableAndReadBackAfterARestart() async throws {
         let endpoint = try TestDynamoDB.endpoint()
         let client = try TestDynamoDB.client(endpoint: endpoint)

@@ -141,7 +141,19 @@ extension LeaderboardService {
         let finished = (boards.periods[game.id] ?? [:]).values.compactMap(\.period)
             .filter { $0.schedule == schedule && $0.end <= now }
             .sorted { $0.start > $1.start }
-        for period in finished.dropFirst(game.keepArchives) { boards.periods[game.id]?[period.key] = nil }
+        for period in finished.dropFirst(game.keepArchives) {
+            boards.periods[game.id]?[period.key] = nil
+            boards.droppedArchives.append("\(game.id)@\(period.key)")
+        }
+    }
+
+    /// The ids (`gameId@periodKey`) of the archives dropped since the last call, for the
+    /// copies kept elsewhere (the DynamoDB replica).
+    func takeDroppedArchives() -> [String] {
+        boards.withLock { boards in
+            defer { boards.droppedArchives.removeAll() }
+            return boards.droppedArchives
+        }
     }
 }
 

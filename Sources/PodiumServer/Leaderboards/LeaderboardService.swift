@@ -18,6 +18,8 @@ public final class LeaderboardService: Sendable {
         var current: [String: String] = [:]
         /// Of each game, the period of each schedule the last score fell in.
         var recentPeriods: [String: [Period]] = [:]
+        /// Archives dropped since ``takeDroppedArchives()`` last took them, by board id.
+        var droppedArchives: [String] = []
     }
 
     let boards: Mutex<Boards>

@@ -151,7 +151,7 @@ public final class LogFollower: Service, Sendable {
     /// shutdown, folds what is left and writes a final snapshot (and flush to the replica).
     public func run() async throws {
         try await restore()
-        _ = leaderboards.rollOver()
+        rollOver()
         readiness.markReady()
         async let replicaWrites: Void = replica?.writeUntilFinished() ?? ()
         async let historyWrites: Void = scoreHistory?.writeUntilFinished() ?? ()
@@ -204,12 +204,17 @@ public final class LogFollower: Service, Sendable {
         }
     }
 
-    /// Starts each period board's next period when the clock reaches it, and sends its
-    /// subscribers the new, empty state.
+    /// Starts each period board's next period when the clock reaches it.
     private func rollOverUntilCancelled() async {
-        while (try? await Task.sleep(for: configuration.periodCheckInterval)) != nil {
-            for topic in leaderboards.rollOver() { hub.publishEverything(gameId: topic) }
-        }
+        while (try? await Task.sleep(for: configuration.periodCheckInterval)) != nil { rollOver() }
+    }
+
+    /// Starts the periods that began, sends their subscribers the new, empty state, and
+    /// tells the replica which archives are gone.
+    private func rollOver() {
+        for topic in leaderboards.rollOver() { hub.publishEverything(gameId: topic) }
+        let dropped = leaderboards.takeDroppedArchives()
+        if !dropped.isEmpty { replica?.delete(dropped) }
     }
 
     /// Turns the store's notifications into wake-ups; when they break off (a database that

@@ -7,7 +7,8 @@ import Synchronization
 /// written (its snapshot and the top N of each partition); a writer task sends them one
 /// board after another (DynamoDB's throttling retried with backoff), so a slow or absent
 /// DynamoDB never holds up the log. A board whose write failed stays pending and goes
-/// out at the next flush; the failure is logged and counted.
+/// out at the next flush; the failure is logged and counted. A dropped archive's copy is
+/// deleted after the writes (kept for the next flush if that fails).
 public final class SnapshotReplica: Sendable {
     public let store: DynamoDBSnapshotStore
     /// Whether the follower restores the boards from here: over a memory store, whose log
@@ -37,6 +38,8 @@ public final class SnapshotReplica: Sendable {
     private struct State {
         var written: [String: Written] = [:]
         var pending: [String: Capture] = [:]
+        /// Boards to delete from DynamoDB: archives the follower dropped.
+        var deletions: Set<String> = []
     }
 
     public init(store: DynamoDBSnapshotStore, restoresBoards: Bool, metrics: PodiumMetrics, logger: Logger) {
@@ -97,6 +100,18 @@ public final class SnapshotReplica: Sendable {
         if pending > 0 { wake.yield() }
     }
 
+    /// Deletes the copies of `boardIds` (archives the follower dropped) at the next write.
+    func delete(_ boardIds: [String]) {
+        state.withLock { state in
+            for boardId in boardIds {
+                state.written[boardId] = nil
+                state.pending[boardId] = nil
+                state.deletions.insert(boardId)
+            }
+        }
+        wake.yield()
+    }
+
     /// Writes what is captured each time the follower wakes it, until ``finish()``; then
     /// writes what is left once more.
     func writeUntilFinished() async {
@@ -109,9 +124,23 @@ public final class SnapshotReplica: Sendable {
         wake.finish()
     }
 
-    /// Writes the pending boards one by one; after a failure, keeps it and the rest for
-    /// the next flush.
+    /// Writes the pending boards one by one, then deletes the dropped ones; after a failure,
+    /// keeps it and the rest for the next flush.
     private func writePending() async {
+        await writeCaptures()
+        let deletions = state.withLock { $0.deletions.sorted() }
+        guard !deletions.isEmpty else { return }
+        do {
+            try await store.deleteSnapshots(deletions)
+        } catch {
+            metrics.dynamoDBWriteErrors.increment()
+            logger.warning("cannot delete dropped archives from DynamoDB; trying again at the next flush", metadata: ["boards": "\(deletions)", "error": "\(error)"])
+            return
+        }
+        state.withLock { state in state.deletions.subtract(deletions) }
+    }
+
+    private func writeCaptures() async {
         let captures = state.withLock { state in state.pending.values.sorted { $0.snapshot.gameId < $1.snapshot.gameId } }
         for capture in captures {
             let gameId = capture.snapshot.gameId
