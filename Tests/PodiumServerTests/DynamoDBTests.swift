@@ -1,5 +1,6 @@
 import DynamoDB
 import Foundation
+import Logging
 import PodiumEngine
 import Testing
 
@@ -88,6 +89,23 @@ struct DynamoDBTests {
 
 @Suite("Score history in DynamoDB against moto", .timeLimit(.minutes(3)))
 struct DynamoDBScoreHistoryTests {
+    /// While nothing drains it (DynamoDB away), the queue stops at its capacity: later
+    /// scores are left out and counted instead of filling the memory.
+    @Test func theQueueStopsAtItsCapacity() throws {
+        let client = try TestDynamoDB.client(endpoint: "http://127.0.0.1:9")
+        let metrics = PodiumMetrics()
+        let recorder = ScoreHistoryRecorder(
+            history: DynamoDBScoreHistory(client: client, table: "scores"), retryInterval: .seconds(1), capacity: 3, metrics: metrics,
+            logger: Logger(label: "test")
+        )
+        let scores = (1...5).map { LoggedEvent(sequence: Int64($0), gameId: "arcade", userId: "u\($0)", displayName: "U", score: 1, achievedAt: 1_000, source: .ingest) }
+        recorder.offer(scores)
+        recorder.offer([LoggedEvent(gameId: "arcade", kind: .removal, userId: "u1", achievedAt: 2_000, source: .admin)] + scores.prefix(1))
+        let text = String(decoding: metrics.registry.emitToBuffer(), as: UTF8.self)
+        #expect(OperationsTests.metric(text, "podium_dynamodb_history_pending ") == 3)
+        #expect(OperationsTests.metric(text, "podium_dynamodb_history_left_out_total ") == 3, "two of the first five, then one more score")
+    }
+
     @Test func eachScoreIsStoredOnceHoweverOftenItIsWritten() async throws {
         let client = try TestDynamoDB.client(endpoint: try TestDynamoDB.endpoint())
         let history = DynamoDBScoreHistory(client: client, table: try await TestDynamoDB.newTable(client, prefix: "scores"))

@@ -30,6 +30,7 @@ public final class PodiumMetrics: Sendable {
     let dynamoDBPendingBoards: Gauge
     let dynamoDBHistoryWriteErrors: Counter
     let dynamoDBHistoryPending: Gauge
+    let dynamoDBHistoryLeftOut: Counter
     let firstPagesFromTheEventLoop: Counter
     /// The labelled series already made, so a request finds its own with one lookup.
     private let requestSeries = LabelledSeries<RequestLabels, RequestSeries>()
@@ -105,6 +106,12 @@ public final class PodiumMetrics: Sendable {
         )
         dynamoDBHistoryPending = registry.makeGauge(
             descriptor: .init(namespace: "podium", subsystem: "dynamodb", metricName: "history_pending", unitName: "", helpText: "Accepted scores not yet written to the DynamoDB score history.")
+        )
+        dynamoDBHistoryLeftOut = registry.makeCounter(
+            descriptor: .init(
+                namespace: "podium", subsystem: "dynamodb", metricName: "history_left_out", unitName: "total",
+                helpText: "Accepted scores left out of the DynamoDB score history because its queue was full."
+            )
         )
         dynamoDBPendingBoards = registry.makeGauge(
             descriptor: .init(namespace: "podium", subsystem: "dynamodb", metricName: "pending_boards", unitName: "", helpText: "Boards changed since their last write to DynamoDB and not yet written.")

@@ -5,10 +5,14 @@ import Synchronization
 /// log: the follower hands the events over (``offer(_:)``) and a writer task puts them,
 /// several at a time. Puts that fail stay queued and are tried again every
 /// ``retryInterval``; a put is conditional, so a score written before a failure is not
-/// written twice.
+/// written twice. The queue holds at most ``capacity`` scores: while DynamoDB stays away,
+/// later scores are left out of the history (counted, and warned about once per outage)
+/// rather than filling the memory; the log and the boards have them all the same.
 public final class ScoreHistoryRecorder: Sendable {
     public let history: DynamoDBScoreHistory
     let retryInterval: Duration
+    /// Scores queued at most.
+    let capacity: Int
     let metrics: PodiumMetrics
     let logger: Logger
     private let queue = Mutex(Queue())
@@ -20,25 +24,45 @@ public final class ScoreHistoryRecorder: Sendable {
     private struct Queue {
         var events: [LoggedEvent] = []
         var isFinished = false
+        /// Whether scores are being left out since the queue last had room.
+        var isOverflowing = false
     }
 
-    public init(history: DynamoDBScoreHistory, retryInterval: Duration, metrics: PodiumMetrics, logger: Logger) {
+    /// Scores queued at most by default: about 30 MB.
+    public static let defaultCapacity = 100_000
+
+    public init(
+        history: DynamoDBScoreHistory, retryInterval: Duration, capacity: Int = defaultCapacity, metrics: PodiumMetrics, logger: Logger
+    ) {
         self.history = history
         self.retryInterval = retryInterval
+        self.capacity = capacity
         self.metrics = metrics
         self.logger = logger
         (wakes, wake) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(1))
     }
 
-    /// Queues the score events among `events` (just folded, in log order).
+    /// Queues the score events among `events` (just folded, in log order), as many as
+    /// the queue has room for.
     func offer(_ events: [LoggedEvent]) {
         let scores = events.filter { $0.kind == .score }
         guard !scores.isEmpty else { return }
-        let queued = queue.withLock { queue in
-            queue.events += scores
-            return queue.events.count
+        let (queued, leftOut, startsOverflow) = queue.withLock { queue in
+            let room = max(capacity - queue.events.count, 0)
+            queue.events += scores.prefix(room)
+            let leftOut = scores.count - min(room, scores.count)
+            let startsOverflow = leftOut > 0 && !queue.isOverflowing
+            queue.isOverflowing = leftOut > 0
+            return (queue.events.count, leftOut, startsOverflow)
         }
         metrics.dynamoDBHistoryPending.set(Double(queued))
+        if leftOut > 0 { metrics.dynamoDBHistoryLeftOut.increment(by: Int64(leftOut)) }
+        if startsOverflow {
+            logger.warning(
+                "the DynamoDB score history queue is full: later scores are left out of the history until it drains",
+                metadata: ["capacity": "\(capacity)", "table": "\(history.table)"]
+            )
+        }
         wake.yield()
     }
 
