@@ -53,7 +53,6 @@ public final class LogFollower: Service, Sendable {
         var snapshotDue = false
         var replicaFlushDue = false
         var isClosed = false
-        var waiter: CheckedContinuation<Void, Never>?
     }
 
     /// This process's id in the log (``LoggedEvent/origin``).
@@ -71,7 +70,7 @@ public final class LogFollower: Service, Sendable {
     let metrics: PodiumMetrics
     let configuration: Configuration
     let logger: Logger
-    let state = Mutex(State())
+    let state = WaitableState(State())
     /// The sequence of the last snapshot written.
     let snapshotSequence = Atomic<Int64>(0)
     /// The boards the store holds snapshots of, as far as this instance knows: those found
@@ -115,16 +114,15 @@ public final class LogFollower: Service, Sendable {
     /// Hands over events this process just committed to an unshared store, in log order.
     func offer(_ events: [LoggedEvent]) {
         guard !events.isEmpty else { return }
-        let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
+        state.update { state in
             state.offered += events
-            return Self.takeWaiter(&state)
+            state.wakeRequested = true
         }
-        waiter?.resume()
     }
 
     /// Asks for the log to be read again (another instance may have appended).
     func wake() {
-        state.withLock { Self.takeWaiter(&$0) }?.resume()
+        state.update { $0.wakeRequested = true }
     }
 
     /// Calls `answer.complete` once the follower has applied `answer.target`.
@@ -137,12 +135,6 @@ public final class LogFollower: Service, Sendable {
             return answer.ownSequence.flatMap { state.results.removeValue(forKey: $0) } ?? false
         }
         if let changed { answer.complete(changed) }
-    }
-
-    private static func takeWaiter(_ state: inout State) -> CheckedContinuation<Void, Never>? {
-        state.wakeRequested = true
-        defer { state.waiter = nil }
-        return state.waiter
     }
 
     // MARK: Service
@@ -187,20 +179,19 @@ public final class LogFollower: Service, Sendable {
 
     /// Stops following after what is applied now; the run folds what is left and snapshots.
     private func close() {
-        let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
+        state.update { state in
             state.isClosed = true
-            return Self.takeWaiter(&state)
+            state.wakeRequested = true
         }
-        waiter?.resume()
     }
 
     /// Wakes the follower every `interval`, marking `state` first.
     private func repeatUntilCancelled(every interval: Duration, _ mark: @escaping @Sendable (inout State) -> Void) async {
         while (try? await Task.sleep(for: interval)) != nil {
-            state.withLock { state in
+            state.update { state in
                 mark(&state)
-                return Self.takeWaiter(&state)
-            }?.resume()
+                state.wakeRequested = true
+            }
         }
     }
 
@@ -243,22 +234,11 @@ public final class LogFollower: Service, Sendable {
     /// Waits for a wake-up; says whether the follower is closing, a snapshot is due and a
     /// flush to the replica is.
     private func nextWake() async -> (closed: Bool, snapshotDue: Bool, replicaFlushDue: Bool) {
-        while true {
-            let woken = state.withLock { state -> (Bool, Bool, Bool)? in
-                guard state.wakeRequested || state.isClosed else { return nil }
-                state.wakeRequested = false
-                defer { (state.snapshotDue, state.replicaFlushDue) = (false, false) }
-                return (state.isClosed, state.snapshotDue, state.replicaFlushDue)
-            }
-            if let woken { return woken }
-            await withCheckedContinuation { continuation in
-                let resumeNow = state.withLock { state -> Bool in
-                    if state.wakeRequested || state.isClosed { return true }
-                    state.waiter = continuation
-                    return false
-                }
-                if resumeNow { continuation.resume() }
-            }
+        await state.next { state -> (closed: Bool, snapshotDue: Bool, replicaFlushDue: Bool)? in
+            guard state.wakeRequested || state.isClosed else { return nil }
+            state.wakeRequested = false
+            defer { (state.snapshotDue, state.replicaFlushDue) = (false, false) }
+            return (state.isClosed, state.snapshotDue, state.replicaFlushDue)
         }
     }
 

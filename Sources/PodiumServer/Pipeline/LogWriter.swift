@@ -31,7 +31,6 @@ public final class LogWriter: Service, Sendable {
 
     private struct Queue {
         var writes: [Write] = []
-        var waiter: CheckedContinuation<Void, Never>?
         var isClosed = false
     }
 
@@ -40,7 +39,7 @@ public final class LogWriter: Service, Sendable {
     let leaderboards: LeaderboardService
     let metrics: PodiumMetrics
     let logger: Logger
-    private let queue = Mutex(Queue())
+    private let queue = WaitableState(Queue())
 
     public init(store: any PodiumStore, follower: LogFollower, leaderboards: LeaderboardService, metrics: PodiumMetrics, logger: Logger) {
         self.store = store
@@ -59,14 +58,12 @@ public final class LogWriter: Service, Sendable {
             var event = event
             event.origin = follower.origin
             event.acceptedAt = leaderboards.clock.now()
-            let accepted = queue.withLock { queue -> (Bool, CheckedContinuation<Void, Never>?) in
-                guard !queue.isClosed else { return (false, nil) }
+            let accepted = queue.update { queue -> Bool in
+                guard !queue.isClosed else { return false }
                 queue.writes.append(Write(event: event, continuation: continuation))
-                defer { queue.waiter = nil }
-                return (true, queue.waiter)
+                return true
             }
-            accepted.1?.resume()
-            if !accepted.0 { continuation.resume(throwing: StoreError.unavailable("the writer has stopped: the server is shutting down")) }
+            if !accepted { continuation.resume(throwing: StoreError.unavailable("the writer has stopped: the server is shutting down")) }
         }
     }
 
@@ -89,33 +86,17 @@ public final class LogWriter: Service, Sendable {
 
     /// Takes no more writes and wakes the committer to drain the queue.
     private func close() {
-        let waiter = queue.withLock { queue -> CheckedContinuation<Void, Never>? in
-            queue.isClosed = true
-            defer { queue.waiter = nil }
-            return queue.waiter
-        }
-        waiter?.resume()
+        queue.update { $0.isClosed = true }
     }
 
     /// Everything queued, waiting if nothing is; empty once closed and drained.
     private func nextWrites() async -> [Write] {
-        while true {
-            let writes = queue.withLock { queue -> [Write]? in
-                if !queue.writes.isEmpty {
-                    defer { queue.writes.removeAll(keepingCapacity: true) }
-                    return queue.writes
-                }
-                return queue.isClosed ? [] : nil
+        await queue.next { queue -> [Write]? in
+            if !queue.writes.isEmpty {
+                defer { queue.writes.removeAll(keepingCapacity: true) }
+                return queue.writes
             }
-            if let writes { return writes }
-            await withCheckedContinuation { continuation in
-                let resumeNow = queue.withLock { queue -> Bool in
-                    if !queue.writes.isEmpty || queue.isClosed { return true }
-                    queue.waiter = continuation
-                    return false
-                }
-                if resumeNow { continuation.resume() }
-            }
+            return queue.isClosed ? [] : nil
         }
     }
 
