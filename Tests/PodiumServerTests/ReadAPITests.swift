@@ -56,6 +56,22 @@ struct ReadAPITests {
         }
     }
 
+    /// HEAD is answered as GET would be, without the body: the same status and length, and
+    /// the next request on the connection is read right after the head.
+    @Test(arguments: ["/api/leaderboards/arcade?limit=2", "/api/leaderboards/ghost", "/health", "/", "/api/games"])
+    func headIsAnsweredLikeGetWithoutTheBody(target: String) async throws {
+        try await TestServer.run { server in
+            try await server.ingest(user: "ann", score: 50)
+            let get = try await server.request(.get, target)
+            let answers = try await FirstPageFastPathTests.exchange("HEAD \(target) HTTP/1.1\r\nHost: podium\r\n\r\n", port: server.port, headOnly: true)
+            #expect(answers.count == 2, "the head, then the health check's answer")
+            #expect(answers.first?.status == Int(get.status.code))
+            #expect(answers.first?.header("Content-Length") == String(get.body.utf8.count), "the GET's length")
+            #expect(answers.first?.header("Content-Type") == get.headers[.contentType])
+            #expect(answers.last?.head.hasPrefix("HTTP/1.1 200 OK\r\n") == true && answers.last?.body == #"{"status":"ok"}"#, "no body bytes before the next answer")
+        }
+    }
+
     @Test func repeatedReadsFollowEveryChangeOfTheBoard() async throws {
         try await TestServer.run { server in
             func page(_ query: String = "") async throws -> [String: Any] {

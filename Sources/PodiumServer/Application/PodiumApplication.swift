@@ -239,7 +239,7 @@ public struct PodiumApplication: Sendable {
             configuration.firstPagesFastPath
             ? FirstPageHandler.Pages(leaderboards: leaderboards, metrics: metrics, accessLog: accessLog, logger: logger) : nil
         return Application(
-            router: router,
+            responder: HeadResponder(base: router.buildResponder()),
             server: HTTPServerBuilder { responder in
                 LiveServerChannel(responder: responder, upgrades: upgrades, connections: connections, firstPages: firstPages)
             },

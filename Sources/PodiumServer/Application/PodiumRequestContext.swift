@@ -8,6 +8,11 @@ public struct PodiumRequestContext: RequestContext, RemoteAddressRequestContext 
     public let channel: any Channel
     /// The signed-in user, set by ``AuthMiddleware``.
     public var identity: Identity?
+    /// The request was a HEAD, routed as its GET (``HeadResponder``).
+    var answersHead = false
+
+    /// The method the client sent (HEAD for a HEAD routed as a GET).
+    func method(of request: Request) -> String { answersHead ? "HEAD" : request.method.rawValue }
 
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)

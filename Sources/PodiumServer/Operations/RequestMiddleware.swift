@@ -45,7 +45,7 @@ struct RequestMiddleware: RouterMiddleware {
         if correlationId != nil { response.headers[Self.correlationIdHeader] = requestId }
         let route = Self.routeLabel(endpointPath: context.endpointPath)
         Self.record(
-            method: request.method.rawValue, route: route, path: request.uri.path, status: response.status.code, since: start,
+            method: context.method(of: request), route: route, path: request.uri.path, status: response.status.code, since: start,
             requestId: requestId, metrics: metrics, accessLog: accessLog, logger: context.logger
         )
         if Self.submissionRoutes.contains(route) {
