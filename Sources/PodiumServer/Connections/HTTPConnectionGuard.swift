@@ -99,6 +99,14 @@ final class HTTPConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
         }
     }
 
+    /// The next handler (``FirstPageHandler``) answered the request it read with bytes
+    /// written past the HTTP encoder: the response went out as if its parts had passed here.
+    func responseWrittenPastTheEncoder() {
+        guard let context else { return }
+        state.responseHeadSent()
+        perform(state.responseEnded(now: .now()), context: context)
+    }
+
     /// The observer saw bytes arrive.
     fileprivate func bytesReceived() {
         guard let context else { return }

@@ -5,10 +5,10 @@ import NIOHTTP1
 /// Answers the most frequent requests of a leaderboard server, the first pages of boards
 /// (``FirstPageRequest``: Podium's and every contract's top-N route), right after NIO's
 /// HTTP/1 decoder and the connection's guard, from the board's page cache: the cached body
-/// and the router's headers, with the request id, `Date`, metrics and access-log line every
-/// request gets. Hummingbird's conversion to HTTP types, its router and its responder never
-/// see these requests. The answer goes out through the guard and NIO's encoder like any
-/// other (the encoder pairs each response with its request's method, for HEAD).
+/// and a head written as bytes past the HTTP encoder, with the request id, `Date`, metrics
+/// and access-log line every request gets. Hummingbird's conversion to HTTP types, its
+/// router and its responder never see these requests. (Writing past the encoder is sound
+/// because nothing tells it the requests' methods: ``LiveServerChannel``.)
 ///
 /// Anything else goes on untouched and in order: any method but GET, another HTTP version
 /// than 1.1, a request with `Authorization`, `Connection` or `Upgrade`, a target it does not
@@ -53,6 +53,9 @@ final class FirstPageHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     private let pages: Pages
+    private let connectionGuard: HTTPConnectionGuard
+    /// Where the answer's bytes are written: the HTTP encoder's context, so they go past it.
+    private var encoder: ChannelHandlerContext?
     /// Requests passed on whose response has not ended yet.
     private var withRouter = 0
     private var answering: Answering?
@@ -62,14 +65,16 @@ final class FirstPageHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// same page again and again.
     private var lastClaim: (target: String, request: FirstPageRequest)?
 
-    private init(pages: Pages) {
+    private init(pages: Pages, connectionGuard: HTTPConnectionGuard) {
         self.pages = pages
+        self.connectionGuard = connectionGuard
     }
 
     /// Adds the handler after the guard of `channel`'s HTTP pipeline.
     static func install(in channel: any Channel, pages: Pages) throws {
         let pipeline = channel.pipeline.syncOperations
-        try pipeline.addHandler(FirstPageHandler(pages: pages), position: .after(try pipeline.handler(type: HTTPConnectionGuard.self)))
+        let connectionGuard = try pipeline.handler(type: HTTPConnectionGuard.self)
+        try pipeline.addHandler(FirstPageHandler(pages: pages, connectionGuard: connectionGuard), position: .after(connectionGuard))
     }
 
     /// Removes the handler from a connection that becomes a WebSocket.
@@ -78,11 +83,19 @@ final class FirstPageHandler: ChannelDuplexHandler, RemovableChannelHandler {
         if let context = try? pipeline.context(handlerType: FirstPageHandler.self) { pipeline.removeHandler(context: context, promise: nil) }
     }
 
+    func handlerAdded(context: ChannelHandlerContext) {
+        encoder = try? context.pipeline.syncOperations.context(handlerType: HTTPResponseEncoder.self)
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        encoder = nil
+    }
+
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
         case .head(let head):
             let start = ContinuousClock.now
-            if withRouter == 0, let (request, ids) = claims(head), let page = try? pages.leaderboards.encodedFirstPage(request) {
+            if withRouter == 0, encoder != nil, let (request, ids) = claims(head), let page = try? pages.leaderboards.encodedFirstPage(request) {
                 answering = Answering(
                     page: page, route: request.route, target: head.uri, givenId: ids.given, isCorrelated: ids.isCorrelated, start: start
                 )
@@ -144,19 +157,25 @@ final class FirstPageHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     private func answer(_ request: Answering, context: ChannelHandlerContext) {
+        guard let encoder else { return }
         let requestId = RequestMiddleware.requestId(given: request.givenId)
-        // The router's headers, in the router's order.
-        var headers = HTTPHeaders()
-        headers.reserveCapacity(6)
-        headers.add(name: "Content-Type", value: "application/json; charset=utf-8")
-        headers.add(name: "Content-Length", value: String(request.page.readableBytes))
-        headers.add(name: "X-Request-Id", value: requestId)
-        if request.isCorrelated { headers.add(name: "X-Correlation-ID", value: requestId) }
-        headers.add(name: "Date", value: HTTPDate.now())
-        headers.add(name: "Server", value: "Podium")
-        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .ok, headers: headers))), promise: nil)
-        context.write(wrapOutboundOut(.body(.byteBuffer(request.page))), promise: nil)
-        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+        let body = request.page
+        var head = context.channel.allocator.buffer(capacity: 256)
+        head.writeStaticString("HTTP/1.1 200 OK\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ")
+        head.writeString(String(body.readableBytes))
+        head.writeStaticString("\r\nX-Request-Id: ")
+        head.writeString(requestId)
+        if request.isCorrelated {
+            head.writeStaticString("\r\nX-Correlation-ID: ")
+            head.writeString(requestId)
+        }
+        head.writeStaticString("\r\nDate: ")
+        head.writeString(HTTPDate.now())
+        head.writeStaticString("\r\nServer: Podium\r\n\r\n")
+        encoder.write(NIOAny(IOData.byteBuffer(head)), promise: nil)
+        encoder.write(NIOAny(IOData.byteBuffer(body)), promise: nil)
+        encoder.flush()
+        connectionGuard.responseWrittenPastTheEncoder()
         pages.metrics.firstPagesFromTheEventLoop.increment()
         let duration = ContinuousClock.now - request.start
         pages.series[request.route]?.record(duration)

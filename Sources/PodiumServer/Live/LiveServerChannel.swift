@@ -88,16 +88,9 @@ struct LiveServerChannel: ServerChildChannel, HTTPChannelHandler {
                     }
                 }
             )
-            var pipelineConfiguration = NIOUpgradableHTTPServerPipelineConfiguration(upgradeConfiguration: configuration)
-            // As Hummingbird's own channels: its async channel handles pipelining and errors,
-            // and HTTP types validate response headers.
-            pipelineConfiguration.enablePipelining = false
-            pipelineConfiguration.enableErrorHandling = false
-            pipelineConfiguration.enableResponseHeaderValidation = false
-            pipelineConfiguration.decoderConfiguration = connections.limits.decoderLimits
             let negotiated: EventLoopFuture<Negotiated>
             do {
-                negotiated = try channel.pipeline.syncOperations.configureUpgradableHTTPServerPipeline(configuration: pipelineConfiguration)
+                negotiated = try Self.configureHTTP(channel, upgrades: configuration, limits: connections.limits)
                 try HTTPConnectionGuard.install(in: channel, connections: connections)
                 if let firstPages { try FirstPageHandler.install(in: channel, pages: firstPages) }
             } catch {
@@ -106,6 +99,24 @@ struct LiveServerChannel: ServerChildChannel, HTTPChannelHandler {
             }
             return Value(negotiated: negotiated, channel: channel)
         }
+    }
+
+    /// NIO's HTTP/1 server pipeline with the upgrade handler, as Hummingbird's own channels
+    /// have it (its async channel handles pipelining and errors, and HTTP types validate
+    /// response headers), except that the decoder does not tell the encoder each request's
+    /// method: ``FirstPageHandler`` writes its answers past the encoder, and HEAD answers
+    /// lose their body in ``HeadResponder`` instead.
+    private static func configureHTTP(
+        _ channel: any Channel, upgrades: NIOTypedHTTPServerUpgradeConfiguration<Negotiated>, limits: HTTPConnectionLimits
+    ) throws -> EventLoopFuture<Negotiated> {
+        let pipeline = channel.pipeline.syncOperations
+        let encoder = HTTPResponseEncoder()
+        let decoder = ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .forwardBytes, limitConfiguration: limits.decoderLimits))
+        try pipeline.addHandler(encoder)
+        try pipeline.addHandler(decoder)
+        let upgrader = NIOTypedHTTPServerUpgradeHandler(httpEncoder: encoder, extraHTTPHandlers: [decoder], upgradeConfiguration: upgrades)
+        try pipeline.addHandler(upgrader)
+        return upgrader.upgradeResultFuture
     }
 
     func handle(value: Value, logger: Logger) async {
