@@ -44,6 +44,7 @@ import Testing
     func claimedTargetsAnswerTheRouterBytes(fastPath: Bool) async throws {
         try await Self.run(fastPath: fastPath) { server in
             let connection = try Connection(port: server.port)
+            defer { connection.close() }
             for (index, target) in Self.claimed.enumerated() {
                 let routed = target + (target.contains("?") ? "&" : "?") + "via=router"
                 let fast = try await connection.answer(to: "GET \(target) HTTP/1.1\r\nHost: podium\r\nX-Request-Id: fast-\(index)\r\n\r\n")
@@ -135,6 +136,7 @@ import Testing
             #expect(metrics.contains("podium_http_first_pages_on_event_loop_total 1\n"), "only the first, ahead of the router")
 
             let connection = try Connection(port: server.port)
+            defer { connection.close() }
             _ = try await connection.answer(to: "GET /api/games HTTP/1.1\r\nHost: x\r\n\r\n")
             let withBody = try await connection.answer(to: "GET /api/leaderboards/arcade?limit=1 HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello")
             #expect(withBody.body.contains(#""userId":"dan""#), "after the router's answer, with the new leader")
@@ -153,6 +155,7 @@ import Testing
     @Test func headsAndGetsAfterFirstPagesKeepTheirBodies() async throws {
         try await Self.run(fastPath: true) { server in
             let connection = try Connection(port: server.port)
+            defer { connection.close() }
             for _ in 0..<3 { _ = try await connection.answer(to: "GET /api/leaderboards/arcade HTTP/1.1\r\nHost: x\r\n\r\n") }
             try connection.socket.write(
                 "HEAD /api/games HTTP/1.1\r\nHost: x\r\n\r\n" + String(repeating: "GET /api/games HTTP/1.1\r\nHost: x\r\n\r\n", count: 2)
@@ -239,13 +242,16 @@ import Testing
         return answers
     }
 
-    /// A kept-alive connection that sends one request at a time and reads its answer.
+    /// A kept-alive connection that sends one request at a time and reads its answer;
+    /// `close()` it (the test process has a limit of open files).
     struct Connection {
         let socket: RawSocket
 
         init(port: Int) throws {
             socket = try RawSocket(port: port)
         }
+
+        func close() { socket.close() }
 
         func answer(to request: String) async throws -> Answer {
             try socket.write(request)

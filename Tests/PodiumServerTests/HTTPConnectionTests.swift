@@ -173,7 +173,7 @@ struct FileLimitTests {
     @Test func heldSocketsAtTheFileLimitLeaveTheServerCalmAndServing() async throws {
         let server = try await ServerProcess.start(arguments: ["--storage", "memory", "--request-head-timeout", "2"])
         defer { Task { _ = await server.stop(signal: SIGTERM) } }
-        let pid = server.process.processIdentifier
+        let pid = server.process.pid
         let open = try FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd").count
         let prlimit = try Process.run(URL(fileURLWithPath: "/usr/bin/prlimit"), arguments: ["--pid", "\(pid)", "--nofile=\(open + 8):\(open + 8)"])
         prlimit.waitUntilExit()

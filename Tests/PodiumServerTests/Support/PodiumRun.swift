@@ -16,20 +16,14 @@ struct PodiumRun: Sendable {
         defer { scratch.remove() }
         let outFile = scratch.url.appendingPathComponent("stdout")
         let errFile = scratch.url.appendingPathComponent("stderr")
-        _ = FileManager.default.createFile(atPath: outFile.path, contents: nil)
-        _ = FileManager.default.createFile(atPath: errFile.path, contents: nil)
-        let process = Process()
-        process.executableURL = binary
-        process.arguments = arguments
-        process.currentDirectoryURL = directory ?? scratch.url
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        process.standardOutput = try FileHandle(forWritingTo: outFile)
-        process.standardError = try FileHandle(forWritingTo: errFile)
-        try process.run()
+        let process = try ChildProcess(
+            binary.path, arguments, environment: ProcessInfo.processInfo.environment.merging(environment) { $1 },
+            directory: (directory ?? scratch.url).path, output: .files(standardOutput: outFile.path, standardError: errFile.path)
+        )
         let deadline = ContinuousClock.now + .seconds(60)
         while process.isRunning {
             if ContinuousClock.now > deadline {
-                process.terminate()
+                process.send(SIGTERM)
                 throw TestFailure("podium \(arguments.joined(separator: " ")) did not finish within 60 s")
             }
             try await Task.sleep(for: .milliseconds(20))

@@ -3,13 +3,15 @@ import Synchronization
 
 /// The real `podium` binary (built by `swift build`) running as a child process.
 final class ServerProcess: Sendable {
-    let process: Process
+    let process: ChildProcess
     let port: Int
     private let output: Output
 
-    /// What the process wrote to standard output and error, as it arrives.
+    /// What the process wrote to standard output and error, as it arrives (through a pipe
+    /// kept open as long as the output is).
     final class Output: Sendable {
         let text = Mutex("")
+        let pipe = Pipe()
     }
 
     /// The debug binary next to the test bundle.
@@ -26,20 +28,15 @@ final class ServerProcess: Sendable {
         guard FileManager.default.isExecutableFile(atPath: binary.path) else {
             throw TestFailure("\(binary.path) is missing: run `swift build --build-tests` first")
         }
-        let process = Process()
-        process.executableURL = binary
-        if let directory { process.currentDirectoryURL = directory }
-        process.arguments = ["serve", "--port", "0"] + arguments
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
         let output = Output()
-        pipe.fileHandleForReading.readabilityHandler = { handle in
+        output.pipe.fileHandleForReading.readabilityHandler = { handle in
             let text = String(decoding: handle.availableData, as: UTF8.self)
             output.text.withLock { $0 += text }
         }
-        try process.run()
+        let process = try ChildProcess(
+            binary.path, ["serve", "--port", "0"] + arguments, environment: ProcessInfo.processInfo.environment.merging(environment) { $1 },
+            directory: directory?.path, output: .pipe(output.pipe)
+        )
         do {
             let deadline = ContinuousClock.now + .seconds(60)
             while ContinuousClock.now < deadline {
@@ -56,12 +53,12 @@ final class ServerProcess: Sendable {
             throw TestFailure("podium did not start: \(output.text.withLock { $0 })")
         } catch {
             // Also when the test is cancelled: no server outlives its test.
-            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+            if process.isRunning { process.send(SIGKILL) }
             throw error
         }
     }
 
-    private init(process: Process, port: Int, output: Output) {
+    private init(process: ChildProcess, port: Int, output: Output) {
         self.process = process
         self.port = port
         self.output = output
@@ -90,8 +87,8 @@ final class ServerProcess: Sendable {
 
     /// Sends a signal (SIGKILL, SIGTERM) and waits for the process to end.
     func stop(signal: Int32) async -> Int32 {
-        kill(process.processIdentifier, signal)
-        while process.isRunning { try? await Task.sleep(for: .milliseconds(20)) }
+        process.send(signal)
+        await process.waitUntilExit()
         return process.terminationStatus
     }
 }
