@@ -73,77 +73,76 @@ struct DynamoDBServerTests {
         #expect(try await store.manifests()["arcade"]?.snapshotId == arcade.snapshotId, "an unchanged board is not rewritten at shutdown")
     }
 
-    @Test func periodBoardsComeBackFromDynamoDBToo() async throws {
+    /// A fresh table, and the configuration of memory servers on it that keep `runner`'s
+    /// period boards (``PeriodBoardTests/gamesJSON``) and flush every 200 ms.
+    static func withPeriodBoardsOnAFreshTable(
+        _ body: (DynamoDBSnapshotStore, _ configure: @escaping (inout ServerConfiguration) -> Void) async throws -> Void
+    ) async throws {
         let endpoint = try TestDynamoDB.endpoint()
         let client = try TestDynamoDB.client(endpoint: endpoint)
         let table = try await TestDynamoDB.newTable(client)
-        let store = DynamoDBSnapshotStore(client: client, table: table)
         let scratch = try TemporaryDirectory()
         defer { scratch.remove() }
         let games = scratch.url.appendingPathComponent("periods.json")
         try Data(PeriodBoardTests.gamesJSON.utf8).write(to: games)
-        func configure(_ configuration: inout ServerConfiguration) {
+        try await body(DynamoDBSnapshotStore(client: client, table: table)) { configuration in
             configuration.storage = .memory
             configuration.gamesFile = games.path
             configuration.dynamoDB = TestDynamoDB.settings(endpoint: endpoint, table: table)
             configuration.follower.replicaFlushInterval = .milliseconds(200)
         }
-        var daily: [String] = []
-        try await TestServer.run(configure: configure) { server in
-            try await server.ingest(game: "runner", user: "ann", score: 100)
-            try await server.ingest(game: "runner", user: "bob", score: 50)
-            daily = try await PeriodBoardTests.entries(server, "period=daily")
-            for _ in 0..<1_200 {
-                if try await Self.periodManifests(store).count == 2 { break }
-                try await Task.sleep(for: .milliseconds(50))
+    }
+
+    @Test func periodBoardsComeBackFromDynamoDBToo() async throws {
+        try await Self.withPeriodBoardsOnAFreshTable { store, configure in
+            var daily: [String] = []
+            try await TestServer.run(configure: configure) { server in
+                try await server.ingest(game: "runner", user: "ann", score: 100)
+                try await server.ingest(game: "runner", user: "bob", score: 50)
+                daily = try await PeriodBoardTests.entries(server, "period=daily")
+                for _ in 0..<1_200 {
+                    if try await Self.periodManifests(store).count == 2 { break }
+                    try await Task.sleep(for: .milliseconds(50))
+                }
             }
-        }
-        #expect(daily == ["ann=100", "bob=50"])
-        #expect(try await Self.periodManifests(store).count == 2, "the daily and the weekly board")
-        let restored = daily
-        try await TestServer.run(configure: configure) { server in
-            let dailyAfter = try await PeriodBoardTests.entries(server, "period=daily")
-            let weeklyAfter = try await PeriodBoardTests.entries(server, "period=weekly")
-            #expect(dailyAfter == restored && weeklyAfter == restored)
+            #expect(daily == ["ann=100", "bob=50"])
+            #expect(try await Self.periodManifests(store).count == 2, "the daily and the weekly board")
+            let restored = daily
+            try await TestServer.run(configure: configure) { server in
+                let dailyAfter = try await PeriodBoardTests.entries(server, "period=daily")
+                let weeklyAfter = try await PeriodBoardTests.entries(server, "period=weekly")
+                #expect(dailyAfter == restored && weeklyAfter == restored)
+            }
         }
     }
 
     /// An archive dropped past `keepArchives` (2 for `runner`) loses its copy in DynamoDB
     /// too, so the table keeps no more boards than the server.
     @Test func droppedArchivesAreDeletedFromDynamoDB() async throws {
-        let endpoint = try TestDynamoDB.endpoint()
-        let client = try TestDynamoDB.client(endpoint: endpoint)
-        let table = try await TestDynamoDB.newTable(client)
-        let store = DynamoDBSnapshotStore(client: client, table: table)
-        let scratch = try TemporaryDirectory()
-        defer { scratch.remove() }
-        let games = scratch.url.appendingPathComponent("periods.json")
-        try Data(PeriodBoardTests.gamesJSON.utf8).write(to: games)
         let clock = ManualClock("2026-12-01T12:00:00Z")
-        try await TestServer.run(configure: {
-            $0.storage = .memory
-            $0.gamesFile = games.path
-            $0.clock = clock.wallClock
-            $0.dynamoDB = TestDynamoDB.settings(endpoint: endpoint, table: table)
-            $0.follower.replicaFlushInterval = .milliseconds(200)
-        }) { server in
-            try await server.ingest(game: "runner", user: "ann", score: 100)
-            func waitForDailyBoards(_ expected: [String]) async throws {
-                for _ in 0..<1_200 {
-                    if try await Self.periodManifests(store).filter({ !$0.contains("-W") }).sorted() == expected { return }
-                    try await Task.sleep(for: .milliseconds(50))
+        try await Self.withPeriodBoardsOnAFreshTable { store, configure in
+            try await TestServer.run(configure: {
+                configure(&$0)
+                $0.clock = clock.wallClock
+            }) { server in
+                try await server.ingest(game: "runner", user: "ann", score: 100)
+                func waitForDailyBoards(_ expected: [String]) async throws {
+                    for _ in 0..<1_200 {
+                        if try await Self.periodManifests(store).filter({ !$0.contains("-W") }).sorted() == expected { return }
+                        try await Task.sleep(for: .milliseconds(50))
+                    }
+                    Issue.record("DynamoDB holds \(try await Self.periodManifests(store).sorted()), not \(expected)")
                 }
-                Issue.record("DynamoDB holds \(try await Self.periodManifests(store).sorted()), not \(expected)")
+                try await waitForDailyBoards(["runner@2026-12-01"])
+                clock.set("2026-12-02T12:00:00Z")
+                try await waitForDailyBoards(["runner@2026-12-01", "runner@2026-12-02"])
+                clock.set("2026-12-03T12:00:00Z")
+                try await waitForDailyBoards(["runner@2026-12-01", "runner@2026-12-02", "runner@2026-12-03"])
+                clock.set("2026-12-04T12:00:00Z")
+                try await waitForDailyBoards(["runner@2026-12-02", "runner@2026-12-03", "runner@2026-12-04"])
+                let dropped = try await server.request(.get, "/api/leaderboards/runner?period=2026-12-01")
+                #expect(dropped.status == .notFound, "the server dropped it too")
             }
-            try await waitForDailyBoards(["runner@2026-12-01"])
-            clock.set("2026-12-02T12:00:00Z")
-            try await waitForDailyBoards(["runner@2026-12-01", "runner@2026-12-02"])
-            clock.set("2026-12-03T12:00:00Z")
-            try await waitForDailyBoards(["runner@2026-12-01", "runner@2026-12-02", "runner@2026-12-03"])
-            clock.set("2026-12-04T12:00:00Z")
-            try await waitForDailyBoards(["runner@2026-12-02", "runner@2026-12-03", "runner@2026-12-04"])
-            let dropped = try await server.request(.get, "/api/leaderboards/runner?period=2026-12-01")
-            #expect(dropped.status == .notFound, "the server dropped it too")
         }
     }
 

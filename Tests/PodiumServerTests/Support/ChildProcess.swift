@@ -2,7 +2,7 @@ import Foundation
 import Synchronization
 
 /// A child process spawned with `posix_spawn`, in place of Foundation's `Process` for the
-/// children the tests start most often (`podium serve`, `podium` commands): on Linux,
+/// children the tests start (``ServerProcess``, ``ScriptRun``): on Linux,
 /// Swift 6.3.1's `Process.run()` now and then crashes the test process with an over-read
 /// while it lists `/proc/self/fd` (swift-corelibs-foundation#5472, fixed after 6.3.1).
 /// Like `Process`, the child gets only standard input, output and error of the test's
@@ -71,9 +71,16 @@ final class ChildProcess: Sendable {
         kill(pid, signal)
     }
 
-    /// Waits (without blocking a thread) until the child has exited.
-    func waitUntilExit() async {
-        while isRunning { try? await Task.sleep(for: .milliseconds(20)) }
+    /// Waits (without blocking a thread) until the child has exited, or `timeout` has
+    /// passed; false if it is still running.
+    @discardableResult
+    func waitUntilExit(within timeout: Duration? = nil) async -> Bool {
+        let deadline = timeout.map { ContinuousClock.now + $0 }
+        while isRunning {
+            if let deadline, ContinuousClock.now > deadline { return false }
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        return true
     }
 
     // glibc 2.34+ has both, but Swift's Glibc module does not import them.
