@@ -27,24 +27,23 @@ final class FirstPageHandler: ChannelDuplexHandler, RemovableChannelHandler {
         let metrics: PodiumMetrics
         let accessLog: AccessLog
         let logger: Logger
-        /// The metrics series of each route answered here (GET, status 200).
-        fileprivate let series: [String: RequestSeries]
+        /// The metrics series of each route answered here (GET, status 200), in the order of
+        /// ``FirstPageRequest/routes``.
+        fileprivate let series: [RequestSeries]
 
         init(leaderboards: LeaderboardService, metrics: PodiumMetrics, accessLog: AccessLog, logger: Logger) {
             self.leaderboards = leaderboards
             self.metrics = metrics
             self.accessLog = accessLog
             self.logger = logger
-            series = Dictionary(
-                uniqueKeysWithValues: FirstPageRequest.routes.map { ($0, metrics.requestSeries(method: "GET", route: $0, status: 200)) }
-            )
+            series = FirstPageRequest.routes.map { metrics.requestSeries(method: "GET", route: $0, status: 200) }
         }
     }
 
     /// A request this handler answers, between its head and its end.
     private struct Answering {
         var page: ByteBuffer
-        var route: String
+        var firstPage: FirstPageRequest
         var target: String
         /// The caller's `X-Request-Id` (or spec 003's `X-Correlation-ID`).
         var givenId: String?
@@ -97,7 +96,7 @@ final class FirstPageHandler: ChannelDuplexHandler, RemovableChannelHandler {
             let start = ContinuousClock.now
             if withRouter == 0, encoder != nil, let (request, ids) = claims(head), let page = try? pages.leaderboards.encodedFirstPage(request) {
                 answering = Answering(
-                    page: page, route: request.route, target: head.uri, givenId: ids.given, isCorrelated: ids.isCorrelated, start: start
+                    page: page, firstPage: request, target: head.uri, givenId: ids.given, isCorrelated: ids.isCorrelated, start: start
                 )
                 return
             }
@@ -178,9 +177,9 @@ final class FirstPageHandler: ChannelDuplexHandler, RemovableChannelHandler {
         connectionGuard.responseWrittenPastTheEncoder()
         pages.metrics.firstPagesFromTheEventLoop.increment()
         let duration = ContinuousClock.now - request.start
-        pages.series[request.route]?.record(duration)
+        pages.series[request.firstPage.routeIndex].record(duration)
         RequestMiddleware.log(
-            method: "GET", route: request.route, path: String(request.target.prefix { $0 != "?" }), status: 200, duration: duration,
+            method: "GET", route: request.firstPage.route, path: String(request.target.prefix { $0 != "?" }), status: 200, duration: duration,
             requestId: requestId, accessLog: pages.accessLog, logger: pages.logger
         )
         if closesAfterAnswer { context.close(promise: nil) }

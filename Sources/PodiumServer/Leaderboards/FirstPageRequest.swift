@@ -22,16 +22,19 @@ enum FirstPageRequest: Equatable, Sendable {
     /// The route of each kind of first page, as the router names it.
     static let routes = ["/api/leaderboards/{gameId}", "/top-scores", "/api/v1/leaderboard/top10", "/api/v1/scores/leaderboard", "/api/leaderboard"]
 
-    /// The route of the request in metrics and log lines (one of ``routes``).
-    var route: String {
+    /// The position of the request's route in ``routes``.
+    var routeIndex: Int {
         switch self {
-        case .board: Self.routes[0]
-        case .topScores: Self.routes[1]
-        case .top10: Self.routes[2]
-        case .scoresLeaderboard: Self.routes[3]
-        case .defaultLeaderboard: Self.routes[4]
+        case .board: 0
+        case .topScores: 1
+        case .top10: 2
+        case .scoresLeaderboard: 3
+        case .defaultLeaderboard: 4
         }
     }
+
+    /// The route of the request in metrics and log lines.
+    var route: String { Self.routes[routeIndex] }
 
     /// The first page a request target (`/path?query`) asks for; nil to leave it to the router.
     init?(target: String) {
