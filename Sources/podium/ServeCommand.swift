@@ -254,7 +254,7 @@ struct ServeCommand: AsyncParsableCommand {
         do {
             application = try await PodiumApplication(configuration: configuration, logger: logger)
         } catch let error as ConfigurationError {
-            throw ValidationError(error.description)
+            throw ExitCode.refusal(error.description)
         }
         application.bootstrapMetricsSystem()
         try await application.run()

@@ -64,6 +64,7 @@ struct BackupTests {
         let refused = try await PodiumRun.run(["restore", "--from", backup.path, "--data-directory", data.path])
         #expect(refused.status == 64, "\(refused.output)")
         #expect(refused.output.contains("another podium process is using the data directory"), "\(refused.output)")
+        #expect(!refused.output.contains("Usage:"), "a refusal is not a usage error: \(refused.output)")
         #expect(await server.stop(signal: SIGTERM) == 0)
 
         let restored = try await PodiumRun.run(["restore", "--from", backup.path, "--data-directory", data.path])

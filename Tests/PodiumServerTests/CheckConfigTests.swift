@@ -45,6 +45,41 @@ struct CheckConfigTests {
         }
     }
 
+    /// A misspelt field would otherwise fall back to its default unseen (no `maxScore`, no
+    /// cheat check); a word outside a field's choices names the choices.
+    @Test func unknownFieldsAndChoicesAreNamed() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let file = try Self.write(
+            """
+            {
+              "games": [
+                {"id": "runs", "name": "Runs", "max_score": 5000,
+                 "periods": ["all-time", {"name": "raid", "everyDays": 7, "from": "2026-12-07T18:00:00Z", "until": "never"}]},
+                {"id": "points", "name": "Points", "operator": "max",
+                 "actions": [{"id": "win", "points": 5, "repeat": false}]},
+                {"id": "times", "name": "Times", "sortOrder": "ascending"}
+              ],
+              "defaultgame": "runs"
+            }
+
+            """, in: directory)
+        let run = try await PodiumRun.run(["check-config", "--games", file])
+        #expect(run.status == 1, "\(run.output)")
+        let lines = run.standardOutput.split(separator: "\n").map(String.init)
+        for expected in [
+            "\(file):3: games[0].max_score: unknown field 'max_score' (did you mean 'maxScore'?)",
+            "\(file):4: games[0].periods[1].until: unknown field 'until'",
+            "\(file):5: games[1].operator: expected best, incr or set, not 'max'",
+            "\(file):6: games[1].actions[0].repeat: unknown field 'repeat'",
+            "\(file):7: games[2].sortOrder: expected desc or asc, not 'ascending'",
+            "\(file):9: defaultgame: unknown field 'defaultgame' (did you mean 'defaultGame'?)",
+            "6 problem(s) in \(file)",
+        ] {
+            #expect(lines.contains(expected), "missing '\(expected)' in:\n\(run.standardOutput)")
+        }
+    }
+
     @Test func syntaxErrorsAreReportedAndGoodFilesPass() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
@@ -70,5 +105,6 @@ struct CheckConfigTests {
         #expect(run.status == 64, "\(run.output)")
         #expect(run.output.contains("has 5 problem(s)"), "\(run.output)")
         #expect(run.output.contains("\(file):8: games[3].id: game 'good' is defined twice"), "\(run.output)")
+        #expect(!run.output.contains("Usage:"), "a refusal is not a usage error: \(run.output)")
     }
 }

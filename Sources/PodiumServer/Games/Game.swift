@@ -45,7 +45,7 @@ public struct Game: Codable, Sendable, Equatable {
         self.keepArchives = keepArchives
     }
 
-    enum CodingKeys: String, CodingKey {
+    enum CodingKeys: String, CodingKey, CaseIterable {
         case id, name, sortOrder, scoreOperator = "operator", maxScore, maxScorePerSecond, minScore, minRunMilliseconds, topN, actions, periods,
             keepArchives
     }
@@ -54,8 +54,8 @@ public struct Game: Codable, Sendable, Equatable {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         id = try container.decode(String.self, forKey: .id)
         name = try container.decode(String.self, forKey: .name)
-        sortOrder = try container.decodeIfPresent(SortOrder.self, forKey: .sortOrder) ?? .desc
-        scoreOperator = try container.decodeIfPresent(ScoreOperator.self, forKey: .scoreOperator) ?? .best
+        sortOrder = try container.decodeChoice(SortOrder.self, forKey: .sortOrder) ?? .desc
+        scoreOperator = try container.decodeChoice(ScoreOperator.self, forKey: .scoreOperator) ?? .best
         maxScore = try container.decodeIfPresent(Int64.self, forKey: .maxScore)
         maxScorePerSecond = try container.decodeIfPresent(Int64.self, forKey: .maxScorePerSecond)
         minScore = try container.decodeIfPresent(Int64.self, forKey: .minScore)
@@ -137,6 +137,8 @@ public struct GameAction: Codable, Sendable, Equatable {
         self.requiresRun = requiresRun
     }
 
+    enum CodingKeys: String, CodingKey, CaseIterable { case id, name, points, repeatable, requiresRun }
+
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         id = try container.decode(String.self, forKey: .id)
@@ -149,5 +151,20 @@ public struct GameAction: Codable, Sendable, Equatable {
     static func isValidID(_ id: String) -> Bool {
         !id.isEmpty && id.utf8.count <= 64
             && id.utf8.allSatisfy { (65...90).contains($0) || (97...122).contains($0) || (48...57).contains($0) || [45, 46, 95].contains($0) }
+    }
+}
+
+extension KeyedDecodingContainer {
+    /// A value of a string enumeration (`"best"`, `"asc"`), nil when absent; any other
+    /// string fails with the accepted values (`expected best, incr or set, not 'max'`).
+    func decodeChoice<Choice: RawRepresentable & CaseIterable>(_ type: Choice.Type, forKey key: Key) throws -> Choice?
+    where Choice.RawValue == String {
+        guard let text = try decodeIfPresent(String.self, forKey: key) else { return nil }
+        guard let choice = Choice(rawValue: text) else {
+            let names = Choice.allCases.map(\.rawValue)
+            let listed = names.dropLast().joined(separator: ", ") + " or " + (names.last ?? "")
+            throw DecodingError.dataCorruptedError(forKey: key, in: self, debugDescription: "expected \(listed), not '\(text)'")
+        }
+        return choice
     }
 }

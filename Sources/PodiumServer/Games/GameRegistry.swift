@@ -75,7 +75,29 @@ public struct GameRegistry: Codable, Sendable {
         if let defaultGame = lenient.defaultGame, !seen.contains(defaultGame) {
             problems.append(problem("defaultGame", "defaultGame '\(defaultGame)' is not one of the games"))
         }
+        for field in unknownFields(in: lines) { problems.append(problem(field.path, field.message)) }
         return (GameRegistry(defaultGame: lenient.defaultGame, games: games), problems)
+    }
+
+    /// The fields of `lines` (a registry's places) that no registry, game, action or
+    /// period schedule has: a misspelt `maxScore` would otherwise be left out silently.
+    static func unknownFields(in lines: [String: Int]) -> [(path: String, message: String)] {
+        let known: [(pattern: Regex<Substring>, fields: [String])] = [
+            (/[^.\[]+/, ["defaultGame", "games"]),
+            (/games\[\d+\]\.[^.\[]+/, Game.CodingKeys.allCases.map(\.rawValue)),
+            (/games\[\d+\]\.actions\[\d+\]\.[^.\[]+/, GameAction.CodingKeys.allCases.map(\.rawValue)),
+            (/games\[\d+\]\.periods\[\d+\]\.[^.\[]+/, PeriodSchedule.CustomKeys.allCases.map(\.rawValue)),
+        ]
+        func simplified(_ name: some StringProtocol) -> String { name.lowercased().filter { $0 != "_" && $0 != "-" } }
+        var unknown: [(line: Int, path: String, message: String)] = []
+        for (path, line) in lines where !path.isEmpty {
+            guard let fields = known.first(where: { path.wholeMatch(of: $0.pattern) != nil })?.fields else { continue }
+            let name = path.split(separator: ".").last.map(String.init) ?? path
+            guard !fields.contains(name) else { continue }
+            let suggestion = fields.first { simplified($0) == simplified(name) }.map { " (did you mean '\($0)'?)" } ?? ""
+            unknown.append((line, path, "unknown field '\(name)'\(suggestion)"))
+        }
+        return unknown.sorted { ($0.line, $0.path) < ($1.line, $1.path) }.map { ($0.path, $0.message) }
     }
 
     /// The registry with each game decoded on its own, so one bad game does not hide the

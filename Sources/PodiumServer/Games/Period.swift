@@ -112,7 +112,7 @@ public struct Period: Hashable, Sendable {
 }
 
 extension PeriodSchedule: Codable {
-    private enum CustomKeys: String, CodingKey { case name, everyDays, from }
+    enum CustomKeys: String, CodingKey, CaseIterable { case name, everyDays, from }
 
     public init(from decoder: any Decoder) throws {
         if let text = try? decoder.singleValueContainer().decode(String.self) {

@@ -67,7 +67,7 @@ struct AdminConnection: ParsableArguments {
             do {
                 response = try await client.execute(request, timeout: .seconds(600))
             } catch {
-                throw ValidationError("cannot reach \(base): \(error)")
+                throw ExitCode.failure("cannot reach \(base) (is the server running? --server or PODIUM_URL names it): \(error)")
             }
             return Answer(status: Int(response.status.code), body: try await response.body.collect(upTo: 1 << 31))
         }

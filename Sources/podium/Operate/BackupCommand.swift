@@ -23,17 +23,17 @@ struct BackupCommand: ParsableCommand {
         let configuration = try StorageOptions.configuration(storage: storage, dataDirectory: dataDirectory)
         switch configuration.storage {
         case .postgres:
-            throw ValidationError(
+            throw ExitCode.refusal(
                 "PostgreSQL storage is backed up with PostgreSQL's tools, while the servers run: pg_dump --format=custom --file=\(to) '\(configuration.storage)' (and pg_restore to restore)."
             )
         case .memory:
-            throw ValidationError("memory storage keeps nothing to back up.")
+            throw ExitCode.refusal("memory storage keeps nothing to back up.")
         case .sqlite:
             do {
                 let summary = try SQLiteBackup.backup(database: configuration.sqliteFile, to: to)
                 print("backed up \(configuration.dataLocation) to \(to): \(summary)")
             } catch let error as ConfigurationError {
-                throw ValidationError(error.description)
+                throw ExitCode.refusal(error.description)
             }
         }
     }

@@ -18,7 +18,7 @@ struct CheckConfigCommand: ParsableCommand {
         do {
             (registry, problems) = try GameRegistry.check(path)
         } catch let error as ConfigurationError {
-            throw ValidationError(error.description)
+            throw ExitCode.refusal(error.description)
         }
         for problem in problems { print(problem) }
         guard problems.isEmpty, let registry else {

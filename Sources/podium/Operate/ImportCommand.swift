@@ -29,7 +29,7 @@ struct ImportCommand: AsyncParsableCommand {
     func run() async throws {
         let format = format ?? (file.lowercased().hasSuffix(".json") ? "json" : "csv")
         guard ["csv", "json"].contains(format) else { throw ValidationError("--format must be csv or json.") }
-        guard let data = FileManager.default.contents(atPath: file) else { throw ValidationError("cannot read \(file).") }
+        guard let data = FileManager.default.contents(atPath: file) else { throw ExitCode.refusal("cannot read \(file).") }
         let answer = try await connection.withSession { session in
             try await session.send(
                 "POST", "/api/admin/games/\(game)/import", body: ByteBuffer(bytes: data),

@@ -26,7 +26,7 @@ struct RestoreCommand: ParsableCommand {
             let summary = try SQLiteBackup.restore(from: from, into: configuration.dataDirectory)
             print("restored \(from) into \(configuration.dataLocation): \(summary)")
         } catch let error as ConfigurationError {
-            throw ValidationError(error.description)
+            throw ExitCode.refusal(error.description)
         }
     }
 }
