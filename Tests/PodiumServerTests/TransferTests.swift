@@ -8,7 +8,7 @@ struct TransferTests {
     static let games = """
         {"games": [{"id": "arcade", "name": "Arcade", "operator": "best", "maxScore": 1000000, "topN": 5},
                    {"id": "copy", "name": "Copy", "operator": "best", "maxScore": 1000000, "topN": 5},
-                   {"id": "migrated", "name": "Migrated", "operator": "best", "topN": 5}]}
+                   {"id": "space-runner", "name": "Space Runner", "operator": "best", "topN": 5}]}
         """
 
     /// A real server with its SQLite data in `directory`, and the admin environment for
@@ -153,28 +153,46 @@ struct TransferTests {
         #expect(period.status == 1 && period.output.contains("PERIOD_NOT_FOUND"), "\(period.output)")
     }
 
-    /// docs/configuration.md's recipe: `redis-cli ZRANGE … WITHSCORES` (member and score
-    /// on alternate lines) paired into CSV rows under a `userId,score` header.
-    @Test func redisSortedSetOutputImports() async throws {
+    /// docs/configuration.md's recipe, run as written (`redis-cli … | paste`, then
+    /// `podium import`) against a real Redis server holding a sorted set.
+    @Test func theRedisRecipeImportsARealSortedSet() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
+        let redis = try await RedisServer.start(in: directory)
+        defer { redis.stop() }
+        for (score, member) in [("4200", "alice"), ("1200", "bob"), ("950", "carol"), ("1e3", "dave"), ("950", "erin")] {
+            _ = try await redis.command(["ZADD", "leaderboard:space-runner", score, member])
+        }
         let (server, environment) = try await Self.start(in: directory)
         defer { Task { _ = await server.stop(signal: SIGTERM) } }
-        let zrange = "alice\n300\nbob\n1200\ncarol\n950\n"
-        let pasted = zrange.split(separator: "\n").chunks(of: 2).map { $0.joined(separator: ",") }.joined(separator: "\n")
-        let file = directory.url.appendingPathComponent("redis.csv")
-        try Data(("userId,score\n" + pasted + "\n").utf8).write(to: file)
-        let run = try await PodiumRun.run(["import", "--game", "migrated", file.path], environment: environment)
-        #expect(run.status == 0, "\(run.output)")
-        let board = try await Self.board("migrated", of: server)
-        #expect(board.map { "\($0[string: "userId"] ?? "")=\($0[int: "score"] ?? -1)" } == ["bob=1200", "carol=950", "alice=300"])
-        #expect(board.first?[string: "displayName"] == "bob")
-    }
-}
 
-extension Array {
-    /// Consecutive runs of `size` elements (the last may be shorter).
-    func chunks(of size: Int) -> [ArraySlice<Element>] {
-        stride(from: 0, to: count, by: size).map { self[$0..<Swift.min($0 + size, count)] }
+        // `redis-cli` and `podium` of the recipe are this Redis and this build.
+        let tools = directory.url.appendingPathComponent("bin")
+        try FileManager.default.createDirectory(at: tools, withIntermediateDirectories: true)
+        let cli = tools.appendingPathComponent("redis-cli")
+        try Data("#!/bin/sh\nexec \(RedisServer.cli) -s \(redis.socket) \"$@\"\n".utf8).write(to: cli)
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: cli.path)
+        try FileManager.default.createSymbolicLink(at: tools.appendingPathComponent("podium"), withDestinationURL: ServerProcess.binary)
+        let path = tools.path + ":" + (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin")
+        let run = try await ScriptRun.run(
+            "/bin/bash", ["-euo", "pipefail", "-c", try Self.redisRecipe()], environment: environment.merging(["PATH": path]) { $1 },
+            directory: directory.url.path, timeout: .seconds(60)
+        )
+        #expect(run.status == 0, "\(run.output)")
+        #expect(run.standardOutput.contains("imported 5 players into space-runner"), "\(run.output)")
+        let board = try await Self.board("space-runner", of: server)
+        #expect(
+            board.map { "\($0[string: "userId"] ?? "")=\($0[int: "score"] ?? -1)" }
+                == ["alice=4200", "bob=1200", "dave=1000", "carol=950", "erin=950"]
+        )
+        #expect(board.first?[string: "displayName"] == "alice")
+    }
+
+    /// The shell lines of docs/configuration.md's "Moving from Redis sorted sets".
+    static func redisRecipe() throws -> String {
+        let text = try String(contentsOf: InstallTests.repositoryRoot.appendingPathComponent("docs/configuration.md"), encoding: .utf8)
+        let section = try #require(text.range(of: "### Moving from Redis sorted sets"), "the recipe's section is gone")
+        let block = try #require(text[section.upperBound...].firstMatch(of: /```sh\n((?:.|\n)*?)```/), "the recipe has no sh block")
+        return String(block.1)
     }
 }
