@@ -125,6 +125,51 @@ struct BackupTests {
         #expect(Int(events) == total, "the backup's log holds \(events) events, the board \(total) points")
     }
 
+    /// `podium …` with the files it writes capped at `kilobytes` (`ulimit -f`; a write past
+    /// the cap fails with EFBIG, as a write to a full disk fails with ENOSPC).
+    static func runWithFileSizeLimit(kilobytes: Int, _ arguments: [String]) async throws -> ScriptRun {
+        try await ScriptRun.run(
+            "/bin/bash", ["-c", "trap '' XFSZ; ulimit -f \(kilobytes); exec \"$0\" \"$@\"", ServerProcess.binary.path] + arguments,
+            timeout: .seconds(60)
+        )
+    }
+
+    @Test func aBackupOrRestoreThatCannotWriteSaysSoAndLeavesNothingBehind() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let data = directory.url.appendingPathComponent("data")
+        let server = try await ServerProcess.start(arguments: Self.arguments(data: data))
+        for player in 0..<200 {
+            #expect(try await server.ingest(game: "arcade", user: "player-\(player)", score: Int64(player)).status == .ok)
+        }
+        let backup = directory.url.appendingPathComponent("backup.sqlite")
+        let full = try await Self.runWithFileSizeLimit(kilobytes: 16, ["backup", "--to", backup.path, "--data-directory", data.path])
+        #expect(full.status == 64, "\(full.output)")
+        #expect(full.standardError.contains("the backup to \(backup.path) failed: SQLite error"), "\(full.output)")
+        #expect(full.standardError.contains("(is the disk full?); nothing was written"), "\(full.output)")
+        #expect(!full.output.contains("Usage:"), "\(full.output)")
+        let left = try FileManager.default.contentsOfDirectory(atPath: directory.url.path).sorted()
+        #expect(left == ["data", "games.json"], "nothing of the backup is left: \(left)")
+
+        let taken = try await PodiumRun.run(["backup", "--to", backup.path, "--data-directory", data.path])
+        #expect(taken.status == 0, "\(taken.output)")
+        #expect(try await server.ingest(game: "arcade", user: "after-the-backup", score: 1).status == .ok)
+        let before = try await Self.answers(of: server)
+        #expect(await server.stop(signal: SIGTERM) == 0)
+
+        // A restore that cannot copy the backup in leaves the database it would replace.
+        let refused = try await Self.runWithFileSizeLimit(kilobytes: 16, ["restore", "--from", backup.path, "--data-directory", data.path])
+        #expect(refused.status == 64, "\(refused.output)")
+        #expect(refused.standardError.contains("the restore of \(backup.path) failed: File too large"), "\(refused.output)")
+        #expect(refused.standardError.contains("podium.sqlite is unchanged"), "\(refused.output)")
+        let kept = try FileManager.default.contentsOfDirectory(atPath: data.path).filter { $0.hasPrefix("podium.sqlite") }.sorted()
+        #expect(kept == ["podium.sqlite"], "\(kept)")
+        let again = try await ServerProcess.start(arguments: Self.arguments(data: data))
+        defer { Task { _ = await again.stop(signal: SIGTERM) } }
+        #expect(try await Self.answers(of: again) == before)
+        #expect(try await again.request(.get, "/api/leaderboards/arcade/players/after-the-backup").status == .ok)
+    }
+
     @Test func otherStoragesAreToldWhatToDo() async throws {
         let postgres = try await PodiumRun.run(["backup", "--to", "/tmp/never", "--storage", "postgres://podium:secret@db.example:5432/podium"])
         #expect(postgres.status == 64, "\(postgres.output)")

@@ -44,7 +44,7 @@ public enum SQLiteBackup {
             return summary
         } catch {
             try? FileManager.default.removeItem(atPath: partial)
-            throw error
+            throw failure(error, of: "the backup to \(destination)", leaving: "nothing was written")
         }
     }
 
@@ -60,9 +60,9 @@ public enum SQLiteBackup {
         let database = (directory as NSString).appendingPathComponent("podium.sqlite")
         let incoming = database + ".restoring"
         try? FileManager.default.removeItem(atPath: incoming)
-        try FileManager.default.copyItem(atPath: file, toPath: incoming)
         let summary: Summary
         do {
+            try FileManager.default.copyItem(atPath: file, toPath: incoming)
             let queue = try DatabaseQueue(path: incoming, configuration: configuration(readonly: false))
             summary = try check(queue, path: incoming)
             try queue.close()
@@ -78,9 +78,27 @@ public enum SQLiteBackup {
             guard rename(incoming, database) == 0 else { throw ConfigurationError("cannot rename \(incoming) to \(database)") }
         } catch {
             try? FileManager.default.removeItem(atPath: incoming)
-            throw error
+            throw failure(error, of: "the restore of \(file)", leaving: "\(database) is unchanged")
         }
         return summary
+    }
+
+    /// `error` as a ``ConfigurationError`` that says what failed and what was left: SQLite's
+    /// and the file system's errors name the code, with the likely cause of an I/O error.
+    private static func failure(_ error: any Error, of work: String, leaving left: String) -> ConfigurationError {
+        switch error {
+        case let error as ConfigurationError:
+            return error
+        case let error as DatabaseError:
+            let full = [.SQLITE_FULL, .SQLITE_IOERR].contains(error.resultCode) ? " (is the disk full?)" : ""
+            return ConfigurationError("\(work) failed: SQLite error \(error.extendedResultCode)\(full); \(left)")
+        default:
+            // Foundation's copy wraps the system's reason (`File too large`) in a bare code.
+            let underlying = ((error as NSError).userInfo[NSUnderlyingErrorKey] as? any Error).map { $0 as NSError }
+            let reason = underlying.flatMap { $0.domain == NSPOSIXErrorDomain ? String(cString: strerror(Int32($0.code))) : nil }
+                ?? error.localizedDescription
+            return ConfigurationError("\(work) failed: \(reason); \(left)")
+        }
     }
 
     private static func configuration(readonly: Bool) -> Configuration {
