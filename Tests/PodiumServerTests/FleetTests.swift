@@ -49,23 +49,21 @@ struct FleetTests {
     @Test func aCommitHeldOpenIsNotSkipped() async throws {
         try await Fleet.run { fleet in
             _ = try await fleet.instances[0].ingest(user: "before", score: 1)
-            let held = Process()
-            held.executableURL = URL(fileURLWithPath: "/usr/bin/psql")
-            held.arguments = [
-                fleet.databaseURL, "-v", "ON_ERROR_STOP=1", "-q", "-c",
-                """
+            let holding = """
                 BEGIN;
                 UPDATE log_head SET sequence = sequence + 1;
                 INSERT INTO log_events (sequence, game_id, kind, user_id, display_name, score, achieved_at, source, origin, recorded_at)
                     SELECT sequence, 'counter', 0, 'held', 'Held', 777, 0, 'ingest', 'psql', 0 FROM log_head;
                 SELECT pg_sleep(2);
                 COMMIT;
-                """,
-            ]
-            try held.run()
+                """
+            let held = try ChildProcess(
+                "/usr/bin/psql", [fleet.databaseURL, "-v", "ON_ERROR_STOP=1", "-q", "-c", holding],
+                environment: ProcessInfo.processInfo.environment, output: .null
+            )
             try await Task.sleep(for: .milliseconds(300))
             try await Self.load(fleet.instances, writesEach: 15)
-            while held.isRunning { try await Task.sleep(for: .milliseconds(50)) }
+            #expect(await held.waitUntilExit(within: .seconds(30)), "psql holding the commit did not end")
             #expect(held.terminationStatus == 0)
             let boards = try await fleet.converged()
             #expect(Set(boards.map { Self.fingerprints($0) }).count == 1)

@@ -92,12 +92,8 @@ struct InstallTests {
             #expect(run.status == 0, "\(run.output)")
             let line = run.standardOutput.trimmingCharacters(in: .whitespacesAndNewlines)
             let match = try #require(line.wholeMatch(of: /podium (\d+\.\d+\.\d+) \(commit ([0-9a-f]{12})(-dirty)?\)/), "\(line)")
-            let known = Process()
-            known.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            known.arguments = ["git", "-C", Self.repositoryRoot.path, "cat-file", "-e", "\(match.2)^{commit}"]
-            try known.run()
-            known.waitUntilExit()
-            #expect(known.terminationStatus == 0, "\(match.2) is not a commit of this repository")
+            let known = try await ScriptRun.run("/usr/bin/env", ["git", "-C", Self.repositoryRoot.path, "cat-file", "-e", "\(match.2)^{commit}"])
+            #expect(known.status == 0, "\(match.2) is not a commit of this repository: \(known.output)")
         }
     }
 

@@ -50,7 +50,7 @@ enum TestDynamoDB {
 /// A moto server of one test, on a port of its own, that the test can stop and start again.
 final class PrivateMoto: Sendable {
     let port: Int
-    private let process = Mutex<Process?>(nil)
+    private let process = Mutex<ChildProcess?>(nil)
 
     var endpoint: String { "http://127.0.0.1:\(port)" }
 
@@ -61,15 +61,9 @@ final class PrivateMoto: Sendable {
 
     /// Starts moto (empty: a new moto knows no tables) and waits until it answers.
     func start() throws {
-        let moto = Process()
-        moto.executableURL = URL(fileURLWithPath: "/bin/sh")
-        moto.arguments = ["-c", "exec moto_server -H 127.0.0.1 -p \(port)"]
-        moto.standardOutput = FileHandle.nullDevice
-        moto.standardError = FileHandle.nullDevice
         var environment = ProcessInfo.processInfo.environment
         environment["PATH"] = "\(NSHomeDirectory())/.local/bin:\(environment["PATH"] ?? "/usr/bin:/bin")"
-        moto.environment = environment
-        try moto.run()
+        let moto = try ChildProcess("/bin/sh", ["-c", "exec moto_server -H 127.0.0.1 -p \(port)"], environment: environment, output: .null)
         process.withLock { $0 = moto }
         for _ in 0..<300 {
             if Self.answers(port: port) { return }
@@ -79,12 +73,11 @@ final class PrivateMoto: Sendable {
         throw TestFailure("moto_server did not answer on port \(port)")
     }
 
-    /// Kills moto (SIGKILL: a child of the test process inherits SIGTERM ignored) and waits
-    /// until it is gone.
+    /// Kills moto (SIGKILL: gone at once, as a crashed DynamoDB) and waits until it is reaped.
     func stop() {
         guard let moto = process.withLock({ $0 }) else { return }
-        if moto.isRunning { kill(moto.processIdentifier, SIGKILL) }
-        moto.waitUntilExit()
+        moto.send(SIGKILL)
+        while moto.isRunning { usleep(10_000) }
         process.withLock { $0 = nil }
     }
 
