@@ -67,8 +67,11 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Seconds a request head may take to arrive (from the connection's opening, or the request's first byte). Env: PODIUM_REQUEST_HEAD_TIMEOUT. Default 10.")
     var requestHeadTimeout: Int?
 
-    @Option(help: "Seconds a request body may take to arrive after its head. Env: PODIUM_REQUEST_BODY_TIMEOUT. Default 10.")
+    @Option(help: "Seconds a request body may take to arrive after its head, plus one per 64 KiB that arrived. Env: PODIUM_REQUEST_BODY_TIMEOUT. Default 10.")
     var requestBodyTimeout: Int?
+
+    @Option(help: "Largest import (POST /api/admin/games/{gameId}/import, podium import), in MiB. Env: PODIUM_MAX_IMPORT_SIZE. Default 256.")
+    var maxImportSize: Int?
 
     @Option(help: "Seconds a kept-alive HTTP connection may wait for its next request. Env: PODIUM_KEEP_ALIVE_TIMEOUT. Default 30.")
     var keepAliveTimeout: Int?
@@ -172,6 +175,9 @@ struct ServeCommand: AsyncParsableCommand {
         }
         if let seconds = try Self.positive(requestBodyTimeout ?? Self.integer(environment, "PODIUM_REQUEST_BODY_TIMEOUT"), "the request body timeout") {
             configuration.http.bodyTimeout = .seconds(seconds)
+        }
+        if let mebibytes = try Self.positive(maxImportSize ?? Self.integer(environment, "PODIUM_MAX_IMPORT_SIZE"), "the largest import") {
+            configuration.maxImportSize = mebibytes * 1024 * 1024
         }
         if let seconds = try Self.positive(keepAliveTimeout ?? Self.integer(environment, "PODIUM_KEEP_ALIVE_TIMEOUT"), "the keep-alive timeout") {
             configuration.http.idleTimeout = .seconds(seconds)

@@ -105,6 +105,86 @@ struct HTTPConnectionLimitTests {
         }
     }
 
+    /// A large body that keeps arriving (here 640 KiB at about 200 KiB/s, over three times
+    /// the body timeout) earns time as it comes, and is read whole: a board import.
+    @Test func aLargeBodyThatKeepsComingOutlastsTheBodyTimeout() async throws {
+        try await TestServer.run(configure: { $0.http.bodyTimeout = .seconds(1) }) { server in
+            let token = try await server.signInAsAdmin()
+            var csv = "userId,score\n"
+            var player = 0
+            while csv.utf8.count < 640 * 1024 {
+                csv += "player-\(player),\(player)\n"
+                player += 1
+            }
+            let body = Array(csv.utf8)
+            let socket = try RawSocket(port: server.port)
+            defer { socket.close() }
+            try socket.write(
+                "POST /api/admin/games/arcade/import HTTP/1.1\r\nHost: x\r\nConnection: close\r\nAuthorization: Bearer \(token)\r\n"
+                    + "Content-Type: text/csv\r\nContent-Length: \(body.count)\r\n\r\n"
+            )
+            let started = ContinuousClock.now
+            for offset in stride(from: 0, to: body.count, by: 64 * 1024) {
+                try socket.write(Array(body[offset..<min(offset + 64 * 1024, body.count)]))
+                try await Task.sleep(for: .milliseconds(320))
+            }
+            #expect(ContinuousClock.now - started > .seconds(3), "the upload outlasted the body timeout")
+            let answer = try await RawAnswer(socket)
+            #expect(answer.status == 200, "\(answer.text.prefix(300))")
+            let page = try JSON.object(try await server.request(.get, "/api/leaderboards/arcade?limit=1").body)
+            #expect(page[int: "total"] == player, "every row of the slow body was imported")
+        }
+    }
+
+    /// An import whose body stops half-way is answered 408 and imports nothing: the
+    /// handler reading it sees the body fail, not end (a CSV cut at a line is still CSV).
+    @Test func aBodyCutShortByItsDeadlineIsNotTakenForWhole() async throws {
+        try await TestServer.run(configure: { $0.http.bodyTimeout = .milliseconds(500) }) { server in
+            let token = try await server.signInAsAdmin()
+            let rows = "userId,score\n" + (0..<1000).map { "player-\($0),\($0)\n" }.joined()
+            let socket = try RawSocket(port: server.port)
+            try socket.write(
+                "POST /api/admin/games/arcade/import HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(token)\r\n"
+                    + "Content-Type: text/csv\r\nContent-Length: \(rows.utf8.count * 2)\r\n\r\n" + rows
+            )
+            let answer = try await RawAnswer(socket)
+            #expect(answer.status == 408)
+            #expect(answer.errorCode == "REQUEST_TIMEOUT")
+            // The connection ends (the server's lingering close, hurried by ours), and with
+            // it the body's stream: a handler that took that end for the body's would
+            // import the half within moments.
+            socket.close()
+            var imported = 0
+            for _ in 0..<30 where imported == 0 {
+                try await Task.sleep(for: .milliseconds(100))
+                imported = try JSON.object(try await server.request(.get, "/api/leaderboards/arcade?limit=1").body)[int: "total"] ?? -1
+            }
+            #expect(imported == 0, "nothing of the cut body was imported")
+            #expect(try await server.request(.get, "/health").status == .ok)
+        }
+    }
+
+    /// The same body cut by the client closing its connection half-way imports nothing.
+    @Test func aBodyCutShortByTheClientIsNotTakenForWhole() async throws {
+        try await TestServer.run { server in
+            let token = try await server.signInAsAdmin()
+            let rows = "userId,score\n" + (0..<1000).map { "player-\($0),\($0)\n" }.joined()
+            let socket = try RawSocket(port: server.port)
+            try socket.write(
+                "POST /api/admin/games/arcade/import HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(token)\r\n"
+                    + "Content-Type: text/csv\r\nContent-Length: \(rows.utf8.count * 2)\r\n\r\n" + rows
+            )
+            try await Task.sleep(for: .milliseconds(200))
+            socket.close()
+            var imported = 0
+            for _ in 0..<30 where imported == 0 {
+                try await Task.sleep(for: .milliseconds(100))
+                imported = try JSON.object(try await server.request(.get, "/api/leaderboards/arcade?limit=1").body)[int: "total"] ?? -1
+            }
+            #expect(imported == 0, "nothing of the cut body was imported")
+        }
+    }
+
     @Test func anIdleKeptAliveConnectionIsClosedAtTheIdleTimeout() async throws {
         try await TestServer.run(configure: { $0.http.idleTimeout = .milliseconds(500) }) { server in
             let socket = try RawSocket(port: server.port)
@@ -227,6 +307,31 @@ struct HTTPConnectionGuardStateTests {
         #expect(state.isClosing)
     }
 
+    /// A body's deadline moves on by a second per `bodyBytesPerSecond` that arrived; a
+    /// body that stops arriving meets it.
+    @Test func aBodyEarnsTimeAsItArrives() {
+        var state = Machine(limits: Self.limits)
+        _ = state.opened(now: Self.at(0))
+        #expect(state.headReceived(now: Self.at(1)) == .schedule(Self.at(21)))
+        state.bodyReceived(count: 3 * Self.limits.bodyBytesPerSecond)
+        #expect(state.timerFired(now: Self.at(21)) == .schedule(Self.at(24)), "three seconds earned")
+        state.bodyReceived(count: Self.limits.bodyBytesPerSecond / 2)
+        #expect(state.timerFired(now: Self.at(24)) == .schedule(Self.at(24) + .milliseconds(500)))
+        guard case .cutBody(let error?) = state.timerFired(now: Self.at(25)) else {
+            Issue.record("no 408 once the body stopped")
+            return
+        }
+        #expect(error.code == .requestTimeout)
+
+        var next = Machine(limits: Self.limits)
+        _ = next.opened(now: Self.at(0))
+        _ = next.headReceived(now: Self.at(1))
+        next.bodyReceived(count: 10 * Self.limits.bodyBytesPerSecond)
+        #expect(next.endReceived() == .none)
+        #expect(next.responseEnded(now: Self.at(5)) == .schedule(Self.at(35)), "then the idle timeout")
+        #expect(next.headReceived(now: Self.at(6)) == .schedule(Self.at(26)), "the next body starts with nothing earned")
+    }
+
     /// HTTP/1.0 without keep-alive (or `Connection: close`): nothing after the request is
     /// read, and the connection closes once it is answered, or at once if it already was.
     @Test func aRequestWithoutKeepAliveEndsTheConnection() {
@@ -256,19 +361,22 @@ struct HTTPConnectionGuardStateTests {
         #expect(state.timerFired(now: Self.at(10)) == .close)
     }
 
-    @Test func slowBodiesAreAnsweredUnlessAResponseBegan() {
+    /// A body cut short by its deadline fails the router's stream either way (what arrived
+    /// is not the whole body), and is answered 408 unless a response began.
+    @Test func slowBodiesAreCutAndAnsweredUnlessAResponseBegan() {
         var waiting = Machine(limits: Self.limits)
         _ = waiting.opened(now: Self.at(0))
         _ = waiting.headReceived(now: Self.at(1))
-        guard case .answer = waiting.timerFired(now: Self.at(21)) else {
-            Issue.record("no 408")
+        guard case .cutBody(let answer?) = waiting.timerFired(now: Self.at(21)) else {
+            Issue.record("no 408 for a cut body")
             return
         }
+        #expect(answer.code == .requestTimeout)
         var responding = Machine(limits: Self.limits)
         _ = responding.opened(now: Self.at(0))
         _ = responding.headReceived(now: Self.at(1))
         responding.responseHeadSent()
-        #expect(responding.timerFired(now: Self.at(21)) == .close)
+        #expect(responding.timerFired(now: Self.at(21)) == .cutBody(answer: nil))
     }
 
     @Test func parseErrorsAreAnsweredInOrder() {

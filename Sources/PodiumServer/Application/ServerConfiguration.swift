@@ -89,7 +89,7 @@ public struct ServerConfiguration: Sendable {
     /// Largest request body accepted, in bytes.
     public var maxBodySize = 64 * 1024
     /// Largest body of a board import (`POST /api/admin/games/{gameId}/import`), in bytes.
-    public var maxImportSize = 64 * 1024 * 1024
+    public var maxImportSize = 256 * 1024 * 1024
     /// Largest WebSocket frame and message accepted, in bytes (larger ones close with 1009).
     public var maxFrameSize = 16 * 1024
     /// How long a shutdown waits for requests in flight before it closes their connections.

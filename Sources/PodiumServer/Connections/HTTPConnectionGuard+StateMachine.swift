@@ -16,6 +16,10 @@ extension HTTPConnectionGuard {
             case forward
             /// Answer with this error, then close.
             case answer(APIError)
+            /// A body the router is reading did not arrive in time: fail its stream (its
+            /// handler must not take what arrived for the whole body), answer with the
+            /// error if there is one, then close.
+            case cutBody(answer: APIError?)
             /// Close once the router's answer has gone out.
             case closeAfterAnswer
             /// Close at once, without an answer.
@@ -50,6 +54,9 @@ extension HTTPConnectionGuard {
         /// Whether the connection ends with the request being read (HTTP/1.0 without
         /// keep-alive, or `Connection: close`).
         private var endsWithThisRequest = false
+        /// When the body being read is due with none of it arrived, and how much arrived.
+        private var bodyDeadline: NIODeadline?
+        private var bodyBytes = 0
 
         init(limits: HTTPConnectionLimits) {
             self.limits = limits
@@ -81,7 +88,18 @@ extension HTTPConnectionGuard {
             phase = .readingBody
             unanswered += 1
             endsWithThisRequest = !keepAlive
-            return schedule(now + TimeAmount(limits.bodyTimeout))
+            bodyDeadline = now + TimeAmount(limits.bodyTimeout)
+            bodyBytes = 0
+            return schedule(bodyDeadline!)
+        }
+
+        /// `count` bytes of the body arrived: its deadline moves on by the time they earn
+        /// at `bodyBytesPerSecond` (an armed timer that fires before it asks again).
+        mutating func bodyReceived(count: Int) {
+            guard phase == .readingBody, let bodyDeadline else { return }
+            bodyBytes += count
+            let earned = Int64(bodyBytes) * 1_000_000_000 / Int64(max(limits.bodyBytesPerSecond, 1))
+            deadline = bodyDeadline + .nanoseconds(earned)
         }
 
         /// The request ended: no deadline while the router answers it. A request that ends
@@ -89,6 +107,7 @@ extension HTTPConnectionGuard {
         mutating func endReceived() -> Action {
             guard phase == .readingBody else { return .none }
             deadline = nil
+            bodyDeadline = nil
             guard endsWithThisRequest else {
                 phase = .waiting
                 return .none
@@ -128,11 +147,11 @@ extension HTTPConnectionGuard {
             let reading = phase
             phase = .closing
             self.deadline = nil
+            let timeout = APIError(.requestTimeout, "The request took too long to arrive.")
             switch reading {
-            case .readingHead where unanswered == 0, .readingBody where unanswered == 1 && !isResponding:
-                return .answer(APIError(.requestTimeout, "The request took too long to arrive."))
-            default:
-                return .close
+            case .readingHead where unanswered == 0: return .answer(timeout)
+            case .readingBody: return .cutBody(answer: unanswered == 1 && !isResponding ? timeout : nil)
+            default: return .close
             }
         }
 

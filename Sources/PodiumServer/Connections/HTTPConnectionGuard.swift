@@ -64,7 +64,7 @@ final class HTTPConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
             // HTTP/0.9 and other versions than 1.x are not served.
             guard head.version.major == 1 else { return perform(state.parseError(.invalidVersion), context: context) }
             perform(state.headReceived(now: .now(), keepAlive: head.isKeepAlive), context: context)
-        case .body: break
+        case .body(let bytes): state.bodyReceived(count: bytes.readableBytes)
         case .end:
             let action = state.endReceived()
             context.fireChannelRead(data)
@@ -122,6 +122,14 @@ final class HTTPConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
         case .answer(let error):
             answer(error, context: context)
             context.closeLingering()
+        case .cutBody(let error):
+            context.fireErrorCaught(APIError(.requestTimeout, "The request body took too long to arrive."))
+            if let error {
+                answer(error, context: context)
+                context.closeLingering()
+            } else {
+                context.close(promise: nil)
+            }
         case .closeAfterAnswer:
             context.closeLingering()
         case .close:

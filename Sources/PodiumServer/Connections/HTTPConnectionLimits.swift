@@ -10,8 +10,13 @@ public struct HTTPConnectionLimits: Sendable {
     /// the connection's opening for its first request and from its first byte for the
     /// next ones.
     public var headTimeout = Duration.seconds(10)
-    /// Time a request body may take to arrive in full, from the end of its head.
+    /// Time a request body may take to arrive in full, from the end of its head, plus a
+    /// second for every `bodyBytesPerSecond` of it that arrived.
     public var bodyTimeout = Duration.seconds(10)
+    /// The rate that keeps a large body arriving (an import of a million players is 70 MB)
+    /// within its deadline: each of its bytes earns `1 / bodyBytesPerSecond` seconds. A
+    /// trickle still meets the body timeout.
+    public var bodyBytesPerSecond = 64 * 1024
     /// Time a kept-alive connection may wait for its next request.
     public var idleTimeout = Duration.seconds(30)
     /// Largest request head, in bytes (larger ones are answered 431).
