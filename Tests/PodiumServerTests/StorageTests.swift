@@ -107,6 +107,39 @@ struct StorageTests {
         }
     }
 
+    /// `LogWriter.submitAll` (an import's batches): logged whole, beside single
+    /// submissions in the same groups, or refused whole when one event does not fit.
+    @Test func aBatchIsLoggedWholeOrRefusedWhole() async throws {
+        try await TestServer.run { server in
+            func event(_ user: String, _ score: Int64, game: String = "arcade") -> LoggedEvent {
+                LoggedEvent(gameId: game, userId: user, displayName: user, countryCode: nil, score: score, achievedAt: 0, source: .admin)
+            }
+            let writer = server.podium.writer
+            async let single = writer.submit(event("alone", 5))
+            async let batch = writer.submitAll((0..<500).map { event("batch-\($0)", Int64($0)) })
+            #expect(try await batch == 500)
+            #expect(try await single.changedBoard)
+            let page = try JSON.object(try await server.request(.get, "/api/leaderboards/arcade?limit=1").body)
+            #expect(page[int: "total"] == 501)
+
+            // One score above arcade's maxScore refuses its batch, and only its batch.
+            await #expect(throws: BoardError.self) {
+                try await writer.submitAll([event("refused-1", 1), event("refused-2", 2_000_000), event("refused-3", 3)])
+            }
+            #expect(try await writer.submitAll([event("after", 7)]) == 1)
+            for user in ["refused-1", "refused-3"] {
+                #expect(try await server.request(.get, "/api/leaderboards/arcade/players/\(user)").status == .notFound)
+            }
+            // An incr batch that would overflow a total is refused whole; the next batch
+            // counts from the board.
+            #expect(try await writer.submitAll([event("q", Int64.max - 1, game: "quests")]) == 1)
+            await #expect(throws: BoardError.self) { try await writer.submitAll([event("q", 1, game: "quests"), event("q", 5, game: "quests")]) }
+            #expect(try await writer.submitAll([event("q", 1, game: "quests")]) == 1)
+            let standing = try JSON.object(try await server.request(.get, "/api/leaderboards/quests/players/q").body)
+            #expect(standing[object: "entry"]?[int: "score"] == Int(Int64.max))
+        }
+    }
+
     @Test func concurrentSmallWritesCommitTogetherAndFailAlone() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }

@@ -24,9 +24,23 @@ public final class LogWriter: Service, Sendable {
         public var outcome: CommitOutcome
     }
 
+    /// One submission: an event and its submitter, or a batch answered as a whole.
     private struct Write {
-        var event: LoggedEvent
-        var continuation: CheckedContinuation<Result, any Error>
+        enum Reply {
+            case one(CheckedContinuation<Result, any Error>)
+            /// A batch's submitter, told how many of its events were logged.
+            case all(CheckedContinuation<Int, any Error>)
+
+            func fail(_ error: any Error) {
+                switch self {
+                case .one(let continuation): continuation.resume(throwing: error)
+                case .all(let continuation): continuation.resume(throwing: error)
+                }
+            }
+        }
+
+        var events: [LoggedEvent]
+        var reply: Reply
     }
 
     private struct Queue {
@@ -55,16 +69,34 @@ public final class LogWriter: Service, Sendable {
     ///   them 503 and 400.
     public func submit(_ event: LoggedEvent) async throws -> Result {
         try await withCheckedThrowingContinuation { continuation in
+            enqueue([event], .one(continuation))
+        }
+    }
+
+    /// Commits `events` in one group, all or none, and answers once all are durable and
+    /// applied by this instance, with how many were logged (duplicates are not): an
+    /// import's rows, without a standing per event.
+    /// - Throws: as ``submit(_:)``; an event that does not fit its board fails the batch.
+    public func submitAll(_ events: [LoggedEvent]) async throws -> Int {
+        try await withCheckedThrowingContinuation { continuation in
+            enqueue(events, .all(continuation))
+        }
+    }
+
+    private func enqueue(_ events: [LoggedEvent], _ reply: Write.Reply) {
+        let now = leaderboards.clock.now()
+        let events = events.map { event in
             var event = event
             event.origin = follower.origin
-            event.acceptedAt = leaderboards.clock.now()
-            let accepted = queue.update { queue -> Bool in
-                guard !queue.isClosed else { return false }
-                queue.writes.append(Write(event: event, continuation: continuation))
-                return true
-            }
-            if !accepted { continuation.resume(throwing: StoreError.unavailable("the writer has stopped: the server is shutting down")) }
+            event.acceptedAt = now
+            return event
         }
+        let accepted = queue.update { queue -> Bool in
+            guard !queue.isClosed else { return false }
+            queue.writes.append(Write(events: events, reply: reply))
+            return true
+        }
+        if !accepted { reply.fail(StoreError.unavailable("the writer has stopped: the server is shutting down")) }
     }
 
     // MARK: Service
@@ -114,47 +146,73 @@ public final class LogWriter: Service, Sendable {
         var accepted: [Write] = []
         var pendingTotals: [String: Int64] = [:]
         for write in writes {
+            // A batch is checked whole: its totals count only if every event passes.
+            var totals = pendingTotals
             do {
-                try check(write.event, pendingTotals: &pendingTotals)
+                for event in write.events { try check(event, pendingTotals: &totals) }
+                pendingTotals = totals
                 accepted.append(write)
             } catch {
-                write.continuation.resume(throwing: error)
+                write.reply.fail(error)
             }
         }
-        guard !accepted.isEmpty else { return }
+        let events = accepted.flatMap(\.events)
+        guard !events.isEmpty else {
+            for write in accepted { if case .all(let continuation) = write.reply { continuation.resume(returning: 0) } }
+            return
+        }
         let outcomes: [CommitOutcome]
         let commitStart = ContinuousClock.now
         do {
-            outcomes = try await store.append(accepted.map(\.event))
+            outcomes = try await store.append(events)
             metrics.commitDuration.record(.now - commitStart)
-            metrics.commitGroupSize.record(Double(accepted.count))
+            metrics.commitGroupSize.record(Double(events.count))
         } catch {
-            logger.error("the store cannot write; answering 503", metadata: ["error": "\(error)", "batch": "\(accepted.count)"])
-            for write in accepted { write.continuation.resume(throwing: StoreError.unavailable("\(error)")) }
+            logger.error("the store cannot write; answering 503", metadata: ["error": "\(error)", "batch": "\(events.count)"])
+            for write in accepted { write.reply.fail(StoreError.unavailable("\(error)")) }
             return
         }
         var committed: [LoggedEvent] = []
-        for (write, outcome) in zip(accepted, outcomes) {
+        for (event, outcome) in zip(events, outcomes) {
             if case .logged(let sequence) = outcome {
-                var event = write.event
+                var event = event
                 event.sequence = sequence
                 committed.append(event)
             }
         }
         if store.isShared { follower.wake() } else { follower.offer(committed) }
-        for (write, outcome) in zip(accepted, outcomes) {
-            let (gameId, userId, continuation) = (write.event.gameId, write.event.userId, write.continuation)
-            var answer = LogFollower.Answer(target: follower.appliedSequence, ownSequence: nil) { [leaderboards] changed in
-                let standing = try? leaderboards.gameBoard(gameId).standing(of: userId)
-                continuation.resume(returning: Result(changedBoard: changed, standing: standing ?? nil, outcome: outcome))
+        var offset = 0
+        for write in accepted {
+            let own = outcomes[offset..<offset + write.events.count]
+            offset += write.events.count
+            switch write.reply {
+            case .one(let continuation):
+                answer(write.events[0], own.first!, continuation)
+            case .all(let continuation):
+                // The follower applies in log order: once the batch's last position is
+                // applied, all of it is.
+                let target = own.map(\.position).max() ?? 0
+                let logged = own.filter(\.isLogged).count
+                follower.answer(LogFollower.Answer(target: max(target, follower.appliedSequence), ownSequence: nil) { _ in
+                    continuation.resume(returning: logged)
+                })
             }
-            switch outcome {
-            case .logged(let sequence): (answer.target, answer.ownSequence) = (sequence, sequence)
-            case .duplicate(let original): answer.target = original.sequence
-            case .sessionRejected: break
-            }
-            follower.answer(answer)
         }
+    }
+
+    /// Answers one submission once the follower has applied it, with its standing then.
+    private func answer(_ event: LoggedEvent, _ outcome: CommitOutcome, _ continuation: CheckedContinuation<Result, any Error>) {
+        let (gameId, userId) = (event.gameId, event.userId)
+        var answer = LogFollower.Answer(target: follower.appliedSequence, ownSequence: nil) { [leaderboards] changed in
+            let standing = try? leaderboards.gameBoard(gameId).standing(of: userId)
+            continuation.resume(returning: Result(changedBoard: changed, standing: standing ?? nil, outcome: outcome))
+        }
+        switch outcome {
+        case .logged(let sequence): (answer.target, answer.ownSequence) = (sequence, sequence)
+        case .duplicate(let original): answer.target = original.sequence
+        case .sessionRejected: break
+        }
+        follower.answer(answer)
     }
 
     /// Refuses a score the board would refuse, before it is logged: above the game's
@@ -174,6 +232,22 @@ public final class LogWriter: Service, Sendable {
         let (total, overflow) = current.addingReportingOverflow(event.score)
         if overflow { throw BoardError.scoreOverflow(current: current, increment: event.score) }
         pendingTotals[key] = total
+    }
+}
+
+extension CommitOutcome {
+    /// The log position an answer to this outcome waits for: the event's, or the original's
+    /// of a duplicate (0 when nothing was logged).
+    fileprivate var position: Int64 {
+        switch self {
+        case .logged(let sequence): sequence
+        case .duplicate(let original): original.sequence
+        case .sessionRejected: 0
+        }
+    }
+
+    fileprivate var isLogged: Bool {
+        if case .logged = self { true } else { false }
     }
 }
 

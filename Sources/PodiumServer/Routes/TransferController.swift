@@ -24,9 +24,12 @@ final class TransferController: Sendable {
         self.maxImportSize = maxImportSize
     }
 
-    /// Score events in flight at once during an import: enough to fill the writer's
-    /// groups, few enough to bound the memory of waiting submissions.
-    static let importWindow = 512
+    /// Rows logged per batch of an import (one group commit each), and batches in flight:
+    /// the writer commits one while the follower applies the other. Larger batches write
+    /// fewer index pages per row (a Redis dump sorted by score has its user ids in random
+    /// order) but hold other games' submissions behind a longer commit.
+    static let importBatch = 8192
+    static let importBatchesInFlight = 2
 
     func addRoutes(to router: Router<PodiumRequestContext>) {
         let admin = router.group("api/admin")
@@ -102,31 +105,30 @@ final class TransferController: Sendable {
         return .json(json.buffer)
     }
 
-    /// Logs every row as a score event, `importWindow` at a time, and returns how many
-    /// were logged. A store failure stops the import and says how far it got.
+    /// Logs every row as a score event, a batch at a time, and returns how many were
+    /// logged. A store failure stops the import and says how far it got.
     private func submit(_ rows: [StandingsFile.Row], to gameId: String) async throws -> Int {
-        try await withThrowingTaskGroup(of: Void.self) { group in
+        let events = rows.map { row in
+            let event = row.event
+            return LoggedEvent(
+                gameId: gameId, userId: event.userId, displayName: event.displayName, countryCode: event.countryCode, score: event.score,
+                achievedAt: event.achievedAt, source: .admin
+            )
+        }
+        let batches = stride(from: 0, to: events.count, by: Self.importBatch).map { Array(events[$0..<min($0 + Self.importBatch, events.count)]) }
+        return try await withThrowingTaskGroup(of: Int.self) { group in
             var logged = 0
             var failure: (any Error)?
-            var pending = rows.makeIterator()
+            var pending = batches.makeIterator()
             var inFlight = 0
             while true {
-                while failure == nil, inFlight < Self.importWindow, let row = pending.next() {
-                    group.addTask { [writer] in
-                        let event = row.event
-                        _ = try await writer.submit(
-                            LoggedEvent(
-                                gameId: gameId, userId: event.userId, displayName: event.displayName, countryCode: event.countryCode,
-                                score: event.score, achievedAt: event.achievedAt, source: .admin
-                            )
-                        )
-                    }
+                while failure == nil, inFlight < Self.importBatchesInFlight, let batch = pending.next() {
+                    group.addTask { [writer] in try await writer.submitAll(batch) }
                     inFlight += 1
                 }
                 guard inFlight > 0 else { break }
                 do {
-                    _ = try await group.next()
-                    logged += 1
+                    logged += try await group.next() ?? 0
                 } catch {
                     failure = failure ?? error
                 }
