@@ -196,6 +196,24 @@ struct HTTPConnectionLimitTests {
         }
     }
 
+    /// An HTTP/1.0 client that asks for keep-alive is told `Connection: keep-alive` (it would
+    /// assume a close otherwise) and can send its next request on the same connection.
+    @Test func anHTTP10KeepAliveClientIsToldAndKeptAlive() async throws {
+        try await TestServer.run { server in
+            let socket = try RawSocket(port: server.port)
+            defer { socket.close() }
+            try socket.write("GET /health HTTP/1.0\r\nConnection: keep-alive\r\n\r\n")
+            // Each answer is read to the end of its JSON body.
+            let answered: @Sendable ([UInt8]) -> Bool = { $0.last == UInt8(ascii: "}") }
+            let first = String(decoding: try await socket.bytes(until: answered), as: UTF8.self)
+            #expect(first.lowercased().contains("\r\nconnection: keep-alive\r\n"), "\(first)")
+            try socket.write("GET /api/games HTTP/1.0\r\nConnection: keep-alive\r\n\r\n")
+            let second = String(decoding: try await socket.bytes(until: answered), as: UTF8.self)
+            #expect(second.contains("\"games\""), "the second request was answered on the same connection: \(second)")
+            #expect(second.lowercased().contains("\r\nconnection: keep-alive\r\n"), "\(second)")
+        }
+    }
+
     /// An HTTP/1.0 request without keep-alive is answered, then the connection closes (the
     /// idle timeout of 30 s is far off); a request pipelined after it is not read.
     @Test func anHTTP10RequestWithoutKeepAliveClosesTheConnection() async throws {
@@ -307,6 +325,25 @@ struct HTTPConnectionGuardStateTests {
         #expect(state.isClosing)
     }
 
+    /// Each answer to an HTTP/1.0 request that asked for keep-alive says so, in order.
+    @Test func http10KeepAliveAnswersSayKeepAlive() {
+        var state = Machine(limits: Self.limits)
+        _ = state.opened(now: Self.at(0))
+        _ = state.headReceived(now: Self.at(1), keepAlive: true, http10: true)
+        _ = state.endReceived()
+        _ = state.headReceived(now: Self.at(1), keepAlive: true)
+        _ = state.endReceived()
+        _ = state.headReceived(now: Self.at(1), keepAlive: false, http10: true)
+        _ = state.endReceived()
+        var echoes: [Bool] = []
+        for _ in 0..<3 {
+            echoes.append(state.responseHeadSent())
+            if echoes.count < 3 { _ = state.responseEnded(now: Self.at(2)) }
+        }
+        #expect(echoes == [true, false, false], "HTTP/1.0 with keep-alive; HTTP/1.1, kept alive without saying so; HTTP/1.0 closing")
+        #expect(state.responseEnded(now: Self.at(2)) == .closeAfterAnswer)
+    }
+
     /// A body's deadline moves on by a second per `bodyBytesPerSecond` that arrived; a
     /// body that stops arriving meets it.
     @Test func aBodyEarnsTimeAsItArrives() {
@@ -375,7 +412,7 @@ struct HTTPConnectionGuardStateTests {
         var responding = Machine(limits: Self.limits)
         _ = responding.opened(now: Self.at(0))
         _ = responding.headReceived(now: Self.at(1))
-        responding.responseHeadSent()
+        _ = responding.responseHeadSent()
         #expect(responding.timerFired(now: Self.at(21)) == .cutBody(answer: nil))
     }
 

@@ -54,6 +54,10 @@ extension HTTPConnectionGuard {
         /// Whether the connection ends with the request being read (HTTP/1.0 without
         /// keep-alive, or `Connection: close`).
         private var endsWithThisRequest = false
+        /// For each request passed on and not yet answered, in order: whether its answer
+        /// must say `Connection: keep-alive` (an HTTP/1.0 client that asked for it assumes
+        /// the connection closes otherwise).
+        private var keepAliveEchoes: [Bool] = []
         /// When the body being read is due with none of it arrived, and how much arrived.
         private var bodyDeadline: NIODeadline?
         private var bodyBytes = 0
@@ -81,12 +85,14 @@ extension HTTPConnectionGuard {
         }
 
         /// A request head arrived; `keepAlive` false when the connection ends with this
-        /// request (nothing after it is read, and it closes once the request is answered).
-        mutating func headReceived(now: NIODeadline, keepAlive: Bool = true) -> Action {
+        /// request (nothing after it is read, and it closes once the request is answered);
+        /// `http10` for an HTTP/1.0 request.
+        mutating func headReceived(now: NIODeadline, keepAlive: Bool = true, http10: Bool = false) -> Action {
             guard phase != .closing else { return .none }
             isFirstRequest = false
             phase = .readingBody
             unanswered += 1
+            keepAliveEchoes.append(http10 && keepAlive)
             endsWithThisRequest = !keepAlive
             bodyDeadline = now + TimeAmount(limits.bodyTimeout)
             bodyBytes = 0
@@ -118,8 +124,11 @@ extension HTTPConnectionGuard {
             return .none
         }
 
-        mutating func responseHeadSent() {
+        /// A final response head is going out; true when it must carry `Connection:
+        /// keep-alive` (its request is HTTP/1.0 with keep-alive).
+        mutating func responseHeadSent() -> Bool {
             isResponding = true
+            return keepAliveEchoes.isEmpty ? false : keepAliveEchoes.removeFirst()
         }
 
         /// A response ended: once every request is answered, the connection either ends

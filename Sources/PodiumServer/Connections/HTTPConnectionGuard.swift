@@ -63,7 +63,7 @@ final class HTTPConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
         case .head(let head):
             // HTTP/0.9 and other versions than 1.x are not served.
             guard head.version.major == 1 else { return perform(state.parseError(.invalidVersion), context: context) }
-            perform(state.headReceived(now: .now(), keepAlive: head.isKeepAlive), context: context)
+            perform(state.headReceived(now: .now(), keepAlive: head.isKeepAlive, http10: head.version == .http1_0), context: context)
         case .body(let bytes): state.bodyReceived(count: bytes.readableBytes)
         case .end:
             let action = state.endReceived()
@@ -76,8 +76,12 @@ final class HTTPConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         switch unwrapOutboundIn(data) {
         case .head(let head):
-            if head.status.code >= 200 { state.responseHeadSent() }
-            context.write(data, promise: promise)
+            guard head.status.code >= 200, state.responseHeadSent(), !head.headers.contains(name: "connection") else {
+                return context.write(data, promise: promise)
+            }
+            var echoed = head
+            echoed.headers.add(name: "Connection", value: "keep-alive")
+            context.write(wrapOutboundOut(.head(echoed)), promise: promise)
         case .body:
             context.write(data, promise: promise)
         case .end:
@@ -103,7 +107,7 @@ final class HTTPConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     /// written past the HTTP encoder: the response went out as if its parts had passed here.
     func responseWrittenPastTheEncoder() {
         guard let context else { return }
-        state.responseHeadSent()
+        _ = state.responseHeadSent()
         perform(state.responseEnded(now: .now()), context: context)
     }
 
