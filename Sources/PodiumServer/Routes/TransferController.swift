@@ -108,7 +108,10 @@ final class TransferController: Sendable {
     /// Logs every row as a score event, a batch at a time, and returns how many were
     /// logged. A store failure stops the import and says how far it got.
     private func submit(_ rows: [StandingsFile.Row], to gameId: String) async throws -> Int {
-        let events = rows.map { row in
+        // In user id order (each user is on one row, so the boards do not depend on it):
+        // the log's per-player index then grows at its end instead of at a random page per
+        // row, as it would for a file sorted by score.
+        let events = rows.sorted { $0.event.userId.utf8.lexicographicallyPrecedes($1.event.userId.utf8) }.map { row in
             let event = row.event
             return LoggedEvent(
                 gameId: gameId, userId: event.userId, displayName: event.displayName, countryCode: event.countryCode, score: event.score,
