@@ -30,6 +30,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ws_client.h"
+
 #define BUFFER 8192
 #define MAX_UPDATES 1000
 
@@ -48,51 +50,6 @@ static int64_t *times[MAX_UPDATES];        // receive times per update
 static int counts[MAX_UPDATES];
 static int subscribed, closed_early, other_updates, update_bytes;
 static volatile int posting_done;
-
-static int64_t now_ns(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_REALTIME, &t);
-    return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
-}
-
-static void die(const char *what) {
-    perror(what);
-    exit(1);
-}
-
-static int connect_loopback(void) {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    if (fd < 0) die("socket");
-    int one = 1;
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    struct sockaddr_in address = {.sin_family = AF_INET, .sin_port = htons(port)};
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (connect(fd, (struct sockaddr *)&address, sizeof address) < 0) die("connect");
-    return fd;
-}
-
-static void write_all(int fd, const void *data, size_t length) {
-    const char *p = data;
-    while (length > 0) {
-        ssize_t n = send(fd, p, length, MSG_NOSIGNAL);
-        if (n < 0) {
-            if (errno == EINTR || errno == EAGAIN) continue;
-            die("send");
-        }
-        p += n;
-        length -= (size_t)n;
-    }
-}
-
-// A masked client frame (mask 0: the payload goes out as is).
-static void send_frame(int fd, int opcode, const char *payload, size_t length) {
-    char frame[256];
-    frame[0] = (char)(0x80 | opcode);
-    frame[1] = (char)(0x80 | length);
-    memset(frame + 2, 0, 4);
-    memcpy(frame + 6, payload, length);
-    write_all(fd, frame, 6 + length);
-}
 
 static long rss_kb(int pid) {
     char path[64], line[256];
@@ -130,24 +87,13 @@ static void drain(conn_t *c) {
         if (n < 0) return;  // EAGAIN
         int64_t t = now_ns();
         c->used += (int)n;
-        int at = 0;
-        while (c->used - at >= 2) {
-            unsigned char *p = (unsigned char *)c->buf + at;
-            int opcode = p[0] & 0x0F;
-            size_t length = p[1] & 0x7F, header = 2;
-            if (length == 126) {
-                if (c->used - at < 4) break;
-                length = (size_t)p[2] << 8 | p[3];
-                header = 4;
-            } else if (length == 127) {
-                fprintf(stderr, "unexpected 64-bit frame length\n");
-                exit(1);
-            }
-            if ((size_t)(c->used - at) < header + length) break;
-            const char *payload = (const char *)p + header;
+        int at = 0, next, opcode;
+        const char *payload;
+        size_t length;
+        while ((next = next_frame(c->buf, at, c->used, BUFFER, &opcode, &payload, &length)) > 0) {
             if (opcode == 0x1) on_text(c, payload, length, t);
             else if (opcode == 0x9) send_frame(c->fd, 0xA, payload, length);
-            at += (int)(header + length);
+            at = next;
         }
         memmove(c->buf, c->buf + at, (size_t)(c->used - at));
         c->used -= at;
@@ -156,7 +102,7 @@ static void drain(conn_t *c) {
 
 static void *post_scores(void *unused) {
     (void)unused;
-    int fd = connect_loopback();
+    int fd = connect_loopback(port);
     char request[1024], answer[4096];
     for (int i = 0; i < updates; i++) {
         int64_t tick = now_ns();
@@ -169,7 +115,7 @@ static void *post_scores(void *unused) {
             "POST /score HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s",
             body_length, body);
         sent_ns[i] = now_ns();
-        write_all(fd, request, (size_t)length);
+        if (write_all(fd, request, (size_t)length) < 0) die("POST /score");
         ssize_t n = recv(fd, answer, sizeof answer - 1, 0);  // answers are small: one read
         if (n <= 0 || strncmp(answer, "HTTP/1.1 200", 12) != 0) {
             answer[n > 0 ? n : 0] = 0;
@@ -181,16 +127,6 @@ static void *post_scores(void *unused) {
     close(fd);
     posting_done = 1;
     return NULL;
-}
-
-static int compare(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
-static double percentile(double *sorted, int n, double p) {
-    int index = (int)(p / 100 * (n - 1) + 0.5);
-    return sorted[index < n ? index : n - 1];
 }
 
 int main(int argc, char **argv) {
@@ -221,12 +157,12 @@ int main(int argc, char **argv) {
     int64_t started = now_ns();
     for (int i = 0; i < connections; i++) {
         conn_t *c = &conns[i];
-        c->fd = connect_loopback();
+        c->fd = connect_loopback(port);
         char handshake[256];
         int length = snprintf(handshake, sizeof handshake,
             "GET /ws HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
             "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n", port);
-        write_all(c->fd, handshake, (size_t)length);
+        if (write_all(c->fd, handshake, (size_t)length) < 0) die("send");
         // Read the 101 answer; frames after it stay in the buffer.
         char *end = NULL;
         while (!end) {
@@ -311,10 +247,10 @@ int main(int argc, char **argv) {
     printf("deliveries: %ld of %ld expected (%d updates of %d seen, %d other, %d connections closed)\n",
            total, expected, seen, updates, other_updates, closed_early);
     if (seen == 0) return 2;
-    qsort(latencies, (size_t)total, sizeof(double), compare);
-    qsort(spreads, (size_t)seen, sizeof(double), compare);
-    qsort(firsts, (size_t)seen, sizeof(double), compare);
-    qsort(lasts, (size_t)seen, sizeof(double), compare);
+    qsort(latencies, (size_t)total, sizeof(double), compare_doubles);
+    qsort(spreads, (size_t)seen, sizeof(double), compare_doubles);
+    qsort(firsts, (size_t)seen, sizeof(double), compare_doubles);
+    qsort(lasts, (size_t)seen, sizeof(double), compare_doubles);
     double p50 = percentile(latencies, (int)total, 50), p99 = percentile(latencies, (int)total, 99), max = latencies[total - 1];
     printf("end-to-end latency (POST sent -> update received): p50 %.1f ms, p99 %.1f ms, max %.1f ms\n",
            p50, p99, max);

@@ -30,6 +30,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ws_client.h"
+
 typedef struct {
     int fd;
     int port;
@@ -51,56 +53,9 @@ static double *latency[MAX_SUBS];  // [sub][sample], -1 = not received
 static int current_sample = -1;
 static int received_current;
 
-static int64_t now_ns(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_REALTIME, &t);
-    return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
-}
-
-static void die(const char *what) {
-    perror(what);
-    exit(1);
-}
-
 static void on_signal(int signal) {
     (void)signal;
     stop = 1;
-}
-
-static int connect_loopback(int port) {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    if (fd < 0) die("socket");
-    int one = 1;
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    struct sockaddr_in address = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (connect(fd, (struct sockaddr *)&address, sizeof address) < 0) die("connect");
-    return fd;
-}
-
-static int write_all(int fd, const void *data, size_t length) {
-    const char *p = data;
-    while (length > 0) {
-        ssize_t n = send(fd, p, length, MSG_NOSIGNAL);
-        if (n < 0) {
-            if (errno == EINTR || errno == EAGAIN) continue;
-            return -1;
-        }
-        p += n;
-        length -= (size_t)n;
-    }
-    return 0;
-}
-
-// A masked client frame (mask 0: the payload goes out as is); payloads under 126 bytes.
-static void send_frame(int fd, int opcode, const char *payload, size_t length) {
-    char frame[256];
-    if (length > 125) length = 125;
-    frame[0] = (char)(0x80 | opcode);
-    frame[1] = (char)(0x80 | length);
-    memset(frame + 2, 0, 4);
-    memcpy(frame + 6, payload, length);
-    write_all(fd, frame, 6 + length);
 }
 
 // Upgrades a new connection to /ws and sends the subscribe message; returns -1 when refused.
@@ -171,27 +126,10 @@ static void drain(conn_t *c, int index) {
         if (n < 0) return;  // EAGAIN
         int64_t t = now_ns();
         c->used += (int)n;
-        int at = 0;
-        while (c->used - at >= 2) {
-            unsigned char *p = (unsigned char *)c->buf + at;
-            int opcode = p[0] & 0x0F;
-            size_t length = p[1] & 0x7F, header = 2;
-            if (length == 126) {
-                if (c->used - at < 4) break;
-                length = (size_t)p[2] << 8 | p[3];
-                header = 4;
-            } else if (length == 127) {
-                if (c->used - at < 10) break;
-                length = 0;
-                for (int k = 2; k < 10; k++) length = length << 8 | p[k];
-                header = 10;
-            }
-            if (header + length > (size_t)c->size) {
-                fprintf(stderr, "a %zu-byte frame does not fit the %d-byte buffer\n", length, c->size);
-                exit(1);
-            }
-            if ((size_t)(c->used - at) < header + length) break;
-            const char *payload = (const char *)p + header;
+        int at = 0, next, opcode;
+        const char *payload;
+        size_t length;
+        while ((next = next_frame(c->buf, at, c->used, c->size, &opcode, &payload, &length)) > 0) {
             if (opcode == 0x1) on_text(c, index, payload, length, t);
             else if (opcode == 0x9) send_frame(c->fd, 0xA, payload, length);
             else if (opcode == 0x8) {
@@ -200,7 +138,7 @@ static void drain(conn_t *c, int index) {
                 c->fd = -1;
                 return;
             }
-            at += (int)(header + length);
+            at = next;
         }
         memmove(c->buf, c->buf + at, (size_t)(c->used - at));
         c->used -= at;
@@ -249,16 +187,6 @@ static int hold(int port, int connections, int max_seconds) {
     printf("closed_early=%d\n", closed_early);
     fflush(stdout);
     return 0;
-}
-
-static int compare(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
-static double percentile(const double *sorted, int n, double p) {
-    int index = (int)(p / 100 * (n - 1) + 0.5);
-    return sorted[index < n ? index : n - 1];
 }
 
 static int delivery(int post_port, int samples, int interval_ms, int *ports, int count) {
@@ -333,7 +261,7 @@ static int delivery(int post_port, int samples, int interval_ms, int *ports, int
             printf("subscriber port=%d received=0 of %d\n", ports[s], samples);
             continue;
         }
-        qsort(sorted, (size_t)got, sizeof(double), compare);
+        qsort(sorted, (size_t)got, sizeof(double), compare_doubles);
         printf("subscriber port=%d received=%d of %d p50_ms=%.1f p99_ms=%.1f max_ms=%.1f min_ms=%.1f\n", ports[s], got, samples,
                percentile(sorted, got, 50), percentile(sorted, got, 99), sorted[got - 1], sorted[0]);
     }
