@@ -153,6 +153,34 @@ struct TransferTests {
         #expect(period.status == 1 && period.output.contains("PERIOD_NOT_FOUND"), "\(period.output)")
     }
 
+    /// `--max-import-size` (MiB) bounds an import: a larger file is refused 413 and imports
+    /// nothing; one under it goes in.
+    @Test func anImportOverTheLimitIsRefused() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let server = try await ServerProcess.start(
+            arguments: BackupTests.arguments(data: directory.url.appendingPathComponent("data"), games: Self.games) + ["--max-import-size", "1"]
+        )
+        defer { Task { _ = await server.stop(signal: SIGTERM) } }
+        let environment = [
+            "PODIUM_URL": "http://127.0.0.1:\(server.port)", "PODIUM_ADMIN_USER": "admin", "PODIUM_ADMIN_PASSWORD": TestServer.adminPassword,
+        ]
+        func rows(_ count: Int) -> String { "userId,score\n" + (0..<count).map { "player-\($0),\($0)\n" }.joined() }
+        let large = directory.url.appendingPathComponent("large.csv")
+        try Data(rows(80_000).utf8).write(to: large)
+        #expect(try FileManager.default.attributesOfItem(atPath: large.path)[.size] as? Int ?? 0 > 1024 * 1024)
+        let refused = try await PodiumRun.run(["import", "--game", "copy", large.path], environment: environment)
+        #expect(refused.status == 1, "\(refused.output)")
+        #expect(refused.output.contains("(HTTP 413): PAYLOAD_TOO_LARGE"), "\(refused.output)")
+        #expect(try await Self.board("copy", of: server).isEmpty)
+
+        let small = directory.url.appendingPathComponent("small.csv")
+        try Data(rows(1_000).utf8).write(to: small)
+        let imported = try await PodiumRun.run(["import", "--game", "copy", small.path], environment: environment)
+        #expect(imported.status == 0, "\(imported.output)")
+        #expect(try await Self.board("copy", of: server).count == 1_000)
+    }
+
     /// docs/configuration.md's recipe, run as written (`redis-cli … | paste`, then
     /// `podium import`) against a real Redis server holding a sorted set.
     @Test func theRedisRecipeImportsARealSortedSet() async throws {
