@@ -146,11 +146,16 @@ public final class LogWriter: Service, Sendable {
         var accepted: [Write] = []
         var pendingTotals: [String: Int64] = [:]
         for write in writes {
-            // A batch is checked whole: its totals count only if every event passes.
-            var totals = pendingTotals
             do {
-                for event in write.events { try check(event, pendingTotals: &totals) }
-                pendingTotals = totals
+                if write.events.count == 1 {
+                    // A refused event leaves the totals as they were.
+                    try check(write.events[0], pendingTotals: &pendingTotals)
+                } else {
+                    // A batch is checked whole: its totals count only if every event passes.
+                    var totals = pendingTotals
+                    for event in write.events { try check(event, pendingTotals: &totals) }
+                    pendingTotals = totals
+                }
                 accepted.append(write)
             } catch {
                 write.reply.fail(error)
