@@ -145,6 +145,13 @@ function gameFromForm() {
     topN: Number($('game-topn').value),
     actions: [],
   };
+  // A save replaces the whole definition: what the form does not show (period boards and
+  // the archives kept) goes back as it was, or the game would lose its daily and weekly boards.
+  const edited = editingGameId && games.find((known) => known.id === editingGameId);
+  if (edited) {
+    if (edited.periods) game.periods = edited.periods;
+    if (edited.keepArchives != null) game.keepArchives = edited.keepArchives;
+  }
   const maxScore = integerField($('game-max-score'), 'Max score');
   if (maxScore !== undefined) game.maxScore = maxScore;
   const maxPerSecond = integerField($('game-max-per-second'), 'Max score per second');

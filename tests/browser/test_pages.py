@@ -8,7 +8,7 @@ import time
 
 from playwright.sync_api import expect
 
-from conftest import JWT_SECRET, OUTPUT, board_row, extra_server, register_in_page, sign_in_admin, sign_in_in_page, unique
+from conftest import ADMIN_USERNAME, JWT_SECRET, OUTPUT, board_row, extra_server, register_in_page, sign_in_admin, sign_in_in_page, unique
 
 
 def wait_live(page, timeout=10_000):
@@ -269,6 +269,22 @@ def test_admin_edits_games_and_announcements_bans_players_and_sees_flags(new_pag
     expect(admin.locator("#game-message")).to_contain_text("Saved")
     status, laps = server.call("GET", f"/api/games/{laps_id}")
     assert (laps["minScore"], laps["minRunMilliseconds"]) == (1500, 30000), laps
+
+    # A game with period boards (made through the API: the form has no period fields)
+    # keeps them, and its archives, when the console saves an edit of its name.
+    seasons_id = unique("seasons-")
+    status, _ = server.call("POST", "/api/admin/games", {
+        "id": seasons_id, "name": "Seasons", "periods": ["all-time", "daily", "weekly"], "keepArchives": 3,
+    }, server.login(ADMIN_USERNAME)["accessToken"])
+    assert status == 201
+    admin.reload()
+    admin.locator(f'#admin-games tr[data-game-id="{seasons_id}"]').get_by_role("button", name="Edit Seasons").click()
+    admin.fill("#game-name", "Seasons Renamed")
+    admin.click("#game-submit")
+    expect(admin.locator("#game-message")).to_contain_text("Saved")
+    status, seasons = server.call("GET", f"/api/games/{seasons_id}")
+    assert seasons["name"] == "Seasons Renamed", seasons
+    assert (seasons["periods"], seasons["keepArchives"]) == (["all-time", "daily", "weekly"], 3), seasons
 
     # Announcements: publish, edit, delete.
     title = unique("Maintenance ")
