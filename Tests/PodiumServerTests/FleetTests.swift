@@ -44,6 +44,25 @@ struct FleetTests {
         }
     }
 
+    /// An import through one instance (three batches of the writer) is folded by every
+    /// instance: the same board everywhere, and the import answers once it is applied there.
+    @Test func anImportThroughOneInstanceReachesEveryInstance() async throws {
+        try await Fleet.run(2) { fleet in
+            let rows = "userId,score\n" + (0..<20_000).map { "player-\($0),\($0 * 7 % 100_000)\n" }.joined()
+            let token = try await fleet.instances[0].signInAsAdmin()
+            // `?format=csv` names the format (the helper sends its body as JSON).
+            let answer = try await fleet.instances[0].request(.post, "/api/admin/games/arcade/import?format=csv", json: rows, token: token)
+            #expect(answer.status == .ok, "\(answer.body.prefix(300))")
+            #expect(try JSON.object(answer.body)[int: "players"] == 20_000, "applied on the importing instance when it answers")
+            let boards = try await fleet.converged()
+            #expect(Set(boards.map { Self.fingerprints($0) }).count == 1, "the same board on both instances")
+            for instance in fleet.instances {
+                let page = try JSON.object(try await instance.request(.get, "/api/leaderboards/arcade?limit=1").body)
+                #expect(page[int: "total"] == 20_000 && page[array: "entries"]?.first?[int: "score"] == 99_995, "\(page)")
+            }
+        }
+    }
+
     /// A commit held open while the instances write: the sequences after it wait for it,
     /// so no follower reads past it and every follower ends with it, once, in order.
     @Test func aCommitHeldOpenIsNotSkipped() async throws {
