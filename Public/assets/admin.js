@@ -9,6 +9,8 @@ const $ = (id) => document.getElementById(id);
 
 let games = [];
 let editingGameId = null;
+/** The schedules the game form offers beside all-time (custom ones are kept as they are). */
+const STANDARD_PERIODS = ['daily', 'weekly', 'monthly'];
 let editingAnnouncementId = null;
 
 // MARK: Access
@@ -56,7 +58,8 @@ async function loadGames() {
       + (game.maxScorePerSecond != null ? `, ${formatScore(game.maxScorePerSecond)}/s` : '')
       + (game.minScore != null ? `, min ${formatScore(game.minScore)}` : '')
       + (game.minRunMilliseconds != null ? `, runs ≥ ${formatScore(game.minRunMilliseconds)} ms` : '')
-      + (game.actions && game.actions.length ? `, ${game.actions.length} actions` : '')),
+      + (game.actions && game.actions.length ? `, ${game.actions.length} actions` : '')
+      + periodSummary(game.periods)),
     h('td', { class: 'num' }, formatCount(game.players)),
     h('td', {}, h('button', { type: 'button', class: 'small', 'aria-label': `Edit ${game.name}`, onclick: () => editGame(game) }, 'Edit')),
   )));
@@ -87,6 +90,13 @@ function syncActionsVisibility() {
   $('game-actions').hidden = $('game-operator').value !== 'incr';
 }
 
+/** `, daily and weekly boards` for a game's schedules beside all-time ('' when none). */
+function periodSummary(periods) {
+  const names = (periods || []).filter((period) => period !== 'all-time').map((period) => (typeof period === 'string' ? period : period.name));
+  if (!names.length) return '';
+  return `, ${names.length > 1 ? `${names.slice(0, -1).join(', ')} and ${names[names.length - 1]}` : names[0]} boards`;
+}
+
 function resetGameForm() {
   editingGameId = null;
   const form = $('game-form');
@@ -112,6 +122,8 @@ function editGame(game) {
   $('game-min-score').value = game.minScore != null ? String(game.minScore) : '';
   $('game-min-run').value = game.minRunMilliseconds != null ? String(game.minRunMilliseconds) : '';
   $('action-rows').replaceChildren(...(game.actions || []).map(actionRow));
+  for (const name of STANDARD_PERIODS) $(`game-period-${name}`).checked = (game.periods || []).includes(name);
+  $('game-keep-archives').value = String(game.keepArchives ?? 7);
   $('game-form-title').textContent = `Edit ${game.name}`;
   $('game-submit').textContent = 'Save changes';
   $('game-cancel').hidden = false;
@@ -145,13 +157,12 @@ function gameFromForm() {
     topN: Number($('game-topn').value),
     actions: [],
   };
-  // A save replaces the whole definition: what the form does not show (period boards and
-  // the archives kept) goes back as it was, or the game would lose its daily and weekly boards.
+  // A save replaces the whole definition: custom schedules, which the form does not show,
+  // go back as they were, or the game would lose their boards.
   const edited = editingGameId && games.find((known) => known.id === editingGameId);
-  if (edited) {
-    if (edited.periods) game.periods = edited.periods;
-    if (edited.keepArchives != null) game.keepArchives = edited.keepArchives;
-  }
+  const custom = ((edited && edited.periods) || []).filter((period) => typeof period !== 'string');
+  game.periods = ['all-time', ...STANDARD_PERIODS.filter((name) => $(`game-period-${name}`).checked), ...custom];
+  game.keepArchives = Number($('game-keep-archives').value);
   const maxScore = integerField($('game-max-score'), 'Max score');
   if (maxScore !== undefined) game.maxScore = maxScore;
   const maxPerSecond = integerField($('game-max-per-second'), 'Max score per second');

@@ -270,21 +270,42 @@ def test_admin_edits_games_and_announcements_bans_players_and_sees_flags(new_pag
     status, laps = server.call("GET", f"/api/games/{laps_id}")
     assert (laps["minScore"], laps["minRunMilliseconds"]) == (1500, 30000), laps
 
-    # A game with period boards (made through the API: the form has no period fields)
-    # keeps them, and its archives, when the console saves an edit of its name.
+    # Period boards: a new game with a daily board from the form.
+    daily_id = unique("daily-")
+    admin.fill("#game-id", daily_id)
+    admin.fill("#game-name", "Dailies")
+    admin.check("#game-period-daily")
+    admin.fill("#game-keep-archives", "2")
+    admin.click("#game-submit")
+    expect(admin.locator("#game-message")).to_contain_text("Created")
+    status, dailies = server.call("GET", f"/api/games/{daily_id}")
+    assert (dailies["periods"], dailies["keepArchives"]) == (["all-time", "daily"], 2), dailies
+
+    # Editing a game loads its schedules; what is changed is saved, and a custom schedule
+    # (which the form does not show) is kept, not dropped with its boards.
     seasons_id = unique("seasons-")
+    custom = {"name": "raid-week", "everyDays": 7, "from": "2026-12-07T18:00:00Z"}
     status, _ = server.call("POST", "/api/admin/games", {
-        "id": seasons_id, "name": "Seasons", "periods": ["all-time", "daily", "weekly"], "keepArchives": 3,
+        "id": seasons_id, "name": "Seasons", "periods": ["all-time", "daily", "weekly", custom], "keepArchives": 3,
     }, server.login(ADMIN_USERNAME)["accessToken"])
     assert status == 201
+    status, before = server.call("GET", f"/api/games/{seasons_id}")
     admin.reload()
     admin.locator(f'#admin-games tr[data-game-id="{seasons_id}"]').get_by_role("button", name="Edit Seasons").click()
+    expect(admin.locator("#game-period-daily")).to_be_checked()
+    expect(admin.locator("#game-period-weekly")).to_be_checked()
+    expect(admin.locator("#game-period-monthly")).not_to_be_checked()
+    expect(admin.locator("#game-keep-archives")).to_have_value("3")
     admin.fill("#game-name", "Seasons Renamed")
+    admin.uncheck("#game-period-weekly")
+    admin.check("#game-period-monthly")
+    admin.fill("#game-keep-archives", "5")
     admin.click("#game-submit")
     expect(admin.locator("#game-message")).to_contain_text("Saved")
     status, seasons = server.call("GET", f"/api/games/{seasons_id}")
     assert seasons["name"] == "Seasons Renamed", seasons
-    assert (seasons["periods"], seasons["keepArchives"]) == (["all-time", "daily", "weekly"], 3), seasons
+    assert (seasons["periods"], seasons["keepArchives"]) == (["all-time", "daily", "monthly", before["periods"][3]], 5), seasons
+    expect(admin.locator(f'#admin-games tr[data-game-id="{seasons_id}"]')).to_contain_text("daily, monthly and raid-week boards")
 
     # Announcements: publish, edit, delete.
     title = unique("Maintenance ")
