@@ -273,9 +273,8 @@ struct FileLimitTests {
         defer { Task { _ = await server.stop(signal: SIGTERM) } }
         let pid = server.process.pid
         let open = try FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd").count
-        let prlimit = try Process.run(URL(fileURLWithPath: "/usr/bin/prlimit"), arguments: ["--pid", "\(pid)", "--nofile=\(open + 8):\(open + 8)"])
-        prlimit.waitUntilExit()
-        try #require(prlimit.terminationStatus == 0, "lowered the server's file limit")
+        let prlimit = try await ScriptRun.run("/usr/bin/prlimit", ["--pid", "\(pid)", "--nofile=\(open + 8):\(open + 8)"], timeout: .seconds(30))
+        try #require(prlimit.status == 0, "lowered the server's file limit: \(prlimit.output)")
 
         // 12 idle sockets: about 8 are accepted, then accept fails with EMFILE.
         let held = try (0..<12).map { _ in try RawSocket(port: server.port) }
