@@ -208,16 +208,13 @@ public final class LogWriter: Service, Sendable {
     /// Answers one submission once the follower has applied it, with its standing then.
     private func answer(_ event: LoggedEvent, _ outcome: CommitOutcome, _ continuation: CheckedContinuation<Result, any Error>) {
         let (gameId, userId) = (event.gameId, event.userId)
-        var answer = LogFollower.Answer(target: follower.appliedSequence, ownSequence: nil) { [leaderboards] changed in
-            let standing = try? leaderboards.gameBoard(gameId).standing(of: userId)
-            continuation.resume(returning: Result(changedBoard: changed, standing: standing ?? nil, outcome: outcome))
-        }
-        switch outcome {
-        case .logged(let sequence): (answer.target, answer.ownSequence) = (sequence, sequence)
-        case .duplicate(let original): answer.target = original.sequence
-        case .sessionRejected: break
-        }
-        follower.answer(answer)
+        let ownSequence: Int64? = if case .logged(let sequence) = outcome { sequence } else { nil }
+        follower.answer(
+            LogFollower.Answer(target: max(outcome.position, follower.appliedSequence), ownSequence: ownSequence) { [leaderboards] changed in
+                let standing = try? leaderboards.gameBoard(gameId).standing(of: userId)
+                continuation.resume(returning: Result(changedBoard: changed, standing: standing ?? nil, outcome: outcome))
+            }
+        )
     }
 
     /// Refuses a score the board would refuse, before it is logged: above the game's
