@@ -26,23 +26,28 @@ struct CheckConfigTests {
         return file.path
     }
 
+    /// Runs `podium check-config` on `file`: it fails, and prints each of `expected` as a line.
+    static func expectProblems(in file: String, _ expected: [String]) async throws {
+        let run = try await PodiumRun.run(["check-config", "--games", file])
+        #expect(run.status == 1, "\(run.output)")
+        let lines = run.standardOutput.split(separator: "\n").map(String.init)
+        for line in expected {
+            #expect(lines.contains(line), "missing '\(line)' in:\n\(run.standardOutput)")
+        }
+    }
+
     @Test func everyProblemIsPrintedWithItsLine() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         let file = try Self.write(Self.broken, in: directory)
-        let run = try await PodiumRun.run(["check-config", "--games", file])
-        #expect(run.status == 1, "\(run.output)")
-        let lines = run.standardOutput.split(separator: "\n").map(String.init)
-        for expected in [
+        try await Self.expectProblems(in: file, [
             "\(file):5: games[1]: game 'Bad Id': id 'Bad Id' must be 1-64 lower-case letters, digits or dashes",
             "\(file):6: games[2]: game 'quests': action 'login' needs an id of letters, digits, dashes, dots or underscores and positive points",
             "\(file):8: games[3].id: game 'good' is defined twice",
             "\(file):9: games[4].topN: expected Int",
             "\(file):2: defaultGame: defaultGame 'missing' is not one of the games",
             "5 problem(s) in \(file)",
-        ] {
-            #expect(lines.contains(expected), "missing '\(expected)' in:\n\(run.standardOutput)")
-        }
+        ])
     }
 
     /// A misspelt field would otherwise fall back to its default unseen (no `maxScore`, no
@@ -64,10 +69,7 @@ struct CheckConfigTests {
             }
 
             """, in: directory)
-        let run = try await PodiumRun.run(["check-config", "--games", file])
-        #expect(run.status == 1, "\(run.output)")
-        let lines = run.standardOutput.split(separator: "\n").map(String.init)
-        for expected in [
+        try await Self.expectProblems(in: file, [
             "\(file):3: games[0].max_score: unknown field 'max_score' (did you mean 'maxScore'?)",
             "\(file):4: games[0].periods[1].until: unknown field 'until'",
             "\(file):5: games[1].operator: expected best, incr or set, not 'max'",
@@ -75,9 +77,7 @@ struct CheckConfigTests {
             "\(file):7: games[2].sortOrder: expected desc or asc, not 'ascending'",
             "\(file):9: defaultgame: unknown field 'defaultgame' (did you mean 'defaultGame'?)",
             "6 problem(s) in \(file)",
-        ] {
-            #expect(lines.contains(expected), "missing '\(expected)' in:\n\(run.standardOutput)")
-        }
+        ])
     }
 
     @Test func syntaxErrorsAreReportedAndGoodFilesPass() async throws {

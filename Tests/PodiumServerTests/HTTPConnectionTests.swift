@@ -136,30 +136,42 @@ struct HTTPConnectionLimitTests {
         }
     }
 
+    /// Sends the first half of a 1,000-row CSV import into `arcade` (its head announces
+    /// the whole), on a socket left open.
+    static func halfAnImport(to server: TestServer) async throws -> RawSocket {
+        let token = try await server.signInAsAdmin()
+        let rows = "userId,score\n" + (0..<1000).map { "player-\($0),\($0)\n" }.joined()
+        let socket = try RawSocket(port: server.port)
+        try socket.write(
+            "POST /api/admin/games/arcade/import HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(token)\r\n"
+                + "Content-Type: text/csv\r\nContent-Length: \(rows.utf8.count * 2)\r\n\r\n" + rows
+        )
+        return socket
+    }
+
+    /// Players on `arcade` within 3 s of the body's connection ending: a handler that took
+    /// that end for the body's would import the half within moments.
+    static func playersImportedAfterTheCut(on server: TestServer) async throws -> Int {
+        var imported = 0
+        for _ in 0..<30 where imported == 0 {
+            try await Task.sleep(for: .milliseconds(100))
+            imported = try JSON.object(try await server.request(.get, "/api/leaderboards/arcade?limit=1").body)[int: "total"] ?? -1
+        }
+        return imported
+    }
+
     /// An import whose body stops half-way is answered 408 and imports nothing: the
     /// handler reading it sees the body fail, not end (a CSV cut at a line is still CSV).
     @Test func aBodyCutShortByItsDeadlineIsNotTakenForWhole() async throws {
         try await TestServer.run(configure: { $0.http.bodyTimeout = .milliseconds(500) }) { server in
-            let token = try await server.signInAsAdmin()
-            let rows = "userId,score\n" + (0..<1000).map { "player-\($0),\($0)\n" }.joined()
-            let socket = try RawSocket(port: server.port)
-            try socket.write(
-                "POST /api/admin/games/arcade/import HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(token)\r\n"
-                    + "Content-Type: text/csv\r\nContent-Length: \(rows.utf8.count * 2)\r\n\r\n" + rows
-            )
+            let socket = try await Self.halfAnImport(to: server)
             let answer = try await RawAnswer(socket)
             #expect(answer.status == 408)
             #expect(answer.errorCode == "REQUEST_TIMEOUT")
             // The connection ends (the server's lingering close, hurried by ours), and with
-            // it the body's stream: a handler that took that end for the body's would
-            // import the half within moments.
+            // it the body's stream.
             socket.close()
-            var imported = 0
-            for _ in 0..<30 where imported == 0 {
-                try await Task.sleep(for: .milliseconds(100))
-                imported = try JSON.object(try await server.request(.get, "/api/leaderboards/arcade?limit=1").body)[int: "total"] ?? -1
-            }
-            #expect(imported == 0, "nothing of the cut body was imported")
+            #expect(try await Self.playersImportedAfterTheCut(on: server) == 0, "nothing of the cut body was imported")
             #expect(try await server.request(.get, "/health").status == .ok)
         }
     }
@@ -167,21 +179,10 @@ struct HTTPConnectionLimitTests {
     /// The same body cut by the client closing its connection half-way imports nothing.
     @Test func aBodyCutShortByTheClientIsNotTakenForWhole() async throws {
         try await TestServer.run { server in
-            let token = try await server.signInAsAdmin()
-            let rows = "userId,score\n" + (0..<1000).map { "player-\($0),\($0)\n" }.joined()
-            let socket = try RawSocket(port: server.port)
-            try socket.write(
-                "POST /api/admin/games/arcade/import HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(token)\r\n"
-                    + "Content-Type: text/csv\r\nContent-Length: \(rows.utf8.count * 2)\r\n\r\n" + rows
-            )
+            let socket = try await Self.halfAnImport(to: server)
             try await Task.sleep(for: .milliseconds(200))
             socket.close()
-            var imported = 0
-            for _ in 0..<30 where imported == 0 {
-                try await Task.sleep(for: .milliseconds(100))
-                imported = try JSON.object(try await server.request(.get, "/api/leaderboards/arcade?limit=1").body)[int: "total"] ?? -1
-            }
-            #expect(imported == 0, "nothing of the cut body was imported")
+            #expect(try await Self.playersImportedAfterTheCut(on: server) == 0, "nothing of the cut body was imported")
         }
     }
 
@@ -306,6 +307,15 @@ struct HTTPConnectionGuardStateTests {
 
     typealias Machine = HTTPConnectionGuard.StateMachine
 
+    /// A machine whose connection opened at 0 s and whose request head arrived at 1 s: its
+    /// body is being read (due at 21 s).
+    static func readingBody(keepAlive: Bool = true, http10: Bool = false) -> Machine {
+        var state = Machine(limits: limits)
+        _ = state.opened(now: at(0))
+        _ = state.headReceived(now: at(1), keepAlive: keepAlive, http10: http10)
+        return state
+    }
+
     @Test func deadlinesFollowTheRequestCycle() {
         var state = Machine(limits: Self.limits)
         #expect(state.opened(now: Self.at(0)) == .schedule(Self.at(10)), "the first head is due 10 s after the opening")
@@ -326,9 +336,7 @@ struct HTTPConnectionGuardStateTests {
 
     /// Each answer to an HTTP/1.0 request that asked for keep-alive says so, in order.
     @Test func http10KeepAliveAnswersSayKeepAlive() {
-        var state = Machine(limits: Self.limits)
-        _ = state.opened(now: Self.at(0))
-        _ = state.headReceived(now: Self.at(1), keepAlive: true, http10: true)
+        var state = Self.readingBody(http10: true)
         _ = state.endReceived()
         _ = state.headReceived(now: Self.at(1), keepAlive: true)
         _ = state.endReceived()
@@ -359,9 +367,7 @@ struct HTTPConnectionGuardStateTests {
         }
         #expect(error.code == .requestTimeout)
 
-        var next = Machine(limits: Self.limits)
-        _ = next.opened(now: Self.at(0))
-        _ = next.headReceived(now: Self.at(1))
+        var next = Self.readingBody()
         next.bodyReceived(count: 10 * Self.limits.bodyBytesPerSecond)
         #expect(next.endReceived() == .none)
         #expect(next.responseEnded(now: Self.at(5)) == .schedule(Self.at(35)), "then the idle timeout")
@@ -371,22 +377,16 @@ struct HTTPConnectionGuardStateTests {
     /// HTTP/1.0 without keep-alive (or `Connection: close`): nothing after the request is
     /// read, and the connection closes once it is answered, or at once if it already was.
     @Test func aRequestWithoutKeepAliveEndsTheConnection() {
-        var state = Machine(limits: Self.limits)
-        _ = state.opened(now: Self.at(0))
-        _ = state.headReceived(now: Self.at(1), keepAlive: false)
+        var state = Self.readingBody(keepAlive: false)
         #expect(state.endReceived() == .none)
         #expect(state.isClosing, "what follows is not read")
         #expect(state.responseEnded(now: Self.at(2)) == .closeAfterAnswer)
 
-        var answeredEarly = Machine(limits: Self.limits)
-        _ = answeredEarly.opened(now: Self.at(0))
-        _ = answeredEarly.headReceived(now: Self.at(1), keepAlive: false)
+        var answeredEarly = Self.readingBody(keepAlive: false)
         _ = answeredEarly.responseEnded(now: Self.at(2))
         #expect(answeredEarly.endReceived() == .closeAfterAnswer)
 
-        var kept = Machine(limits: Self.limits)
-        _ = kept.opened(now: Self.at(0))
-        _ = kept.headReceived(now: Self.at(1), keepAlive: true)
+        var kept = Self.readingBody()
         #expect(kept.endReceived() == .none && !kept.isClosing)
         #expect(kept.responseEnded(now: Self.at(2)) == .schedule(Self.at(32)))
     }
@@ -400,17 +400,13 @@ struct HTTPConnectionGuardStateTests {
     /// A body cut short by its deadline fails the router's stream either way (what arrived
     /// is not the whole body), and is answered 408 unless a response began.
     @Test func slowBodiesAreCutAndAnsweredUnlessAResponseBegan() {
-        var waiting = Machine(limits: Self.limits)
-        _ = waiting.opened(now: Self.at(0))
-        _ = waiting.headReceived(now: Self.at(1))
+        var waiting = Self.readingBody()
         guard case .cutBody(let answer?) = waiting.timerFired(now: Self.at(21)) else {
             Issue.record("no 408 for a cut body")
             return
         }
         #expect(answer.code == .requestTimeout)
-        var responding = Machine(limits: Self.limits)
-        _ = responding.opened(now: Self.at(0))
-        _ = responding.headReceived(now: Self.at(1))
+        var responding = Self.readingBody()
         _ = responding.responseHeadSent()
         #expect(responding.timerFired(now: Self.at(21)) == .cutBody(answer: nil))
     }
@@ -422,15 +418,11 @@ struct HTTPConnectionGuardStateTests {
         #expect(Machine.answer(to: .headerOverflow, limits: Self.limits).status == .requestHeaderFieldsTooLarge)
         #expect(fresh.parseError(.invalidMethod) == .none, "one answer")
 
-        var inBody = Machine(limits: Self.limits)
-        _ = inBody.opened(now: Self.at(0))
-        _ = inBody.headReceived(now: Self.at(1))
+        var inBody = Self.readingBody()
         #expect(inBody.parseError(.invalidChunkSize) == .forward, "the router reading the body answers")
         #expect(inBody.responseEnded(now: Self.at(2)) == .closeAfterAnswer, "then the connection closes")
 
-        var pipelined = Machine(limits: Self.limits)
-        _ = pipelined.opened(now: Self.at(0))
-        _ = pipelined.headReceived(now: Self.at(1))
+        var pipelined = Self.readingBody()
         _ = pipelined.endReceived()
         _ = pipelined.bytesReceived(now: Self.at(1))
         #expect(pipelined.parseError(.invalidMethod) == .none, "the earlier request is answered first")
